@@ -1,0 +1,1 @@
+"""Workspace backends. Tools only ever see the ``MLClient``-shaped interface."""

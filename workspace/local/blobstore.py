@@ -1,0 +1,87 @@
+"""The default datastore, ``workspaceblobstore``: a folder on this machine.
+
+Registering an asset from a local path copies (snapshots) it here, under a
+content-addressed ``LocalUpload/<hash>/`` folder as Azure ML does, so later
+edits to the user's files never change a registered version. Copies go to a
+temporary folder first and are renamed into place, so a failed or concurrent
+upload never leaves half a snapshot behind.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import shutil
+import tempfile
+from pathlib import Path
+
+from workspace.errors import UserInputError
+
+_CHUNK = 1 << 20
+_IGNORED = {"__pycache__", ".git", ".ipynb_checkpoints", ".amlignore"}
+
+
+def hash_path(path: Path) -> str:
+    """A sha256 over file names and contents; folders hash in sorted order."""
+    digest = hashlib.sha256()
+    for rel, file in _walk(path):
+        digest.update(rel.encode() + b"\0")
+        with open(file, "rb") as fh:
+            while chunk := fh.read(_CHUNK):
+                digest.update(chunk)
+        digest.update(b"\0")
+    return digest.hexdigest()
+
+
+def _walk(path: Path):
+    if path.is_file():
+        yield path.name, path
+        return
+    for dirpath, dirnames, filenames in os.walk(path):
+        dirnames[:] = sorted(d for d in dirnames if d not in _IGNORED)
+        for name in sorted(filenames):
+            file = Path(dirpath) / name
+            yield file.relative_to(path).as_posix(), file
+
+
+class Blobstore:
+    def __init__(self, root: Path, name: str = "workspaceblobstore") -> None:
+        self.root = Path(root)
+        self.name = name
+
+    def uri(self, relpath: str) -> str:
+        return f"azureml://datastores/{self.name}/paths/{relpath}"
+
+    def snapshot(self, source: Path, field: str = "path") -> tuple[str, str]:
+        """Copy ``source`` into LocalUpload/; returns (datastore-relative path, content hash)."""
+        source = Path(source).expanduser()
+        if not source.exists():
+            raise UserInputError.missing_path(field, source)
+        source = source.resolve()
+        content_hash = hash_path(source)
+        relpath = f"LocalUpload/{content_hash[:32]}/{source.name}"
+        target = self.root / relpath
+        if target.exists():
+            return relpath, content_hash
+        target.parent.mkdir(parents=True, exist_ok=True)
+        staging = Path(tempfile.mkdtemp(prefix=".upload-", dir=target.parent))
+        try:
+            staged = staging / source.name
+            if source.is_dir():
+                shutil.copytree(source, staged, ignore=shutil.ignore_patterns(*_IGNORED))
+            else:
+                shutil.copy2(source, staged)
+            try:
+                os.rename(staged, target)
+            except OSError:
+                if not target.exists():  # lost a race to an identical upload otherwise
+                    raise
+        finally:
+            shutil.rmtree(staging, ignore_errors=True)
+        return relpath, content_hash
+
+    def local_path(self, relpath: str) -> Path:
+        path = (self.root / relpath.lstrip("/")).resolve()
+        if not path.is_relative_to(self.root.resolve()):
+            raise UserInputError.invalid("path", relpath, "points outside the datastore")
+        return path

@@ -1,0 +1,86 @@
+"""``LocalMLClient``: azure-ai-ml's ``MLClient`` surface over a folder on this machine."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+from workspace.errors import UserInputError
+from workspace.local.context import WorkspaceContext
+from workspace.local.operations.components import ComponentOperations
+from workspace.local.operations.compute import ComputeOperations
+from workspace.local.operations.data import DataOperations
+from workspace.local.operations.datastores import DatastoreOperations
+from workspace.local.operations.environments import EnvironmentOperations
+from workspace.local.operations.models import ModelOperations
+from workspace.local.operations.workspaces import WorkspaceOperations
+
+
+class LocalMLClient:
+    """Same attribute and method names as ``azure.ai.ml.MLClient``; entities in, entities out."""
+
+    def __init__(self, root: str | Path, *, user: str | None = None, secrets_backend: str = "auto") -> None:
+        kwargs: dict[str, Any] = {"secrets_backend": secrets_backend}
+        if user:
+            kwargs["user"] = user
+        self._ctx = WorkspaceContext(Path(root), **kwargs)
+        self.workspaces = WorkspaceOperations(self._ctx)
+        self.compute = ComputeOperations(self._ctx)
+        self.datastores = DatastoreOperations(self._ctx)
+        self.data = DataOperations(self._ctx)
+        self.environments = EnvironmentOperations(self._ctx)
+        self.components = ComponentOperations(self._ctx)
+        self.models = ModelOperations(self._ctx)
+
+    @property
+    def root(self) -> Path:
+        return self._ctx.root
+
+    @property
+    def workspace_name(self) -> str:
+        return self._ctx.name
+
+    @property
+    def paths(self):
+        return self._ctx.paths
+
+    @classmethod
+    def from_config(cls, path: str | Path | None = None, *, file_name: str | None = None, **kwargs: Any) -> "LocalMLClient":
+        """Read a config.json as ``MLClient.from_config`` does.
+
+        The file may name ``workspace_root`` (a folder) directly; otherwise
+        ``workspace_name`` selects ``<user data dir>/amlpilot/workspaces/<name>``.
+        A folder is searched, with its parents, for ``config.json`` or ``.azureml/config.json``.
+        """
+        config_path = _find_config(Path(path) if path else Path.cwd(), file_name or "config.json")
+        try:
+            config = json.loads(config_path.read_text())
+        except json.JSONDecodeError as exc:
+            raise UserInputError.invalid("config", str(config_path), f"is not valid JSON ({exc.msg} at line {exc.lineno})") from None
+        root = config.get("workspace_root")
+        if root:
+            root = (config_path.parent / root).resolve()
+        else:
+            from agent.config import default_workspace_root
+
+            root = default_workspace_root(config.get("workspace_name") or "default")
+        return cls(root, **kwargs)
+
+    def close(self) -> None:
+        self._ctx.store.close()
+
+    def __repr__(self) -> str:
+        return f"LocalMLClient(root={str(self._ctx.root)!r})"
+
+
+def _find_config(start: Path, file_name: str) -> Path:
+    if start.is_file():
+        return start
+    if not start.exists():
+        raise UserInputError.missing_path("path", start)
+    for folder in [start.resolve(), *start.resolve().parents]:
+        for candidate in (folder / file_name, folder / ".azureml" / file_name):
+            if candidate.is_file():
+                return candidate
+    raise UserInputError.invalid("path", str(start), f"has no {file_name} in it or its parents (nor in .azureml/)")
