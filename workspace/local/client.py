@@ -60,7 +60,9 @@ class LocalMLClient:
             raise UserInputError.invalid("config", str(config_path), f"is not valid JSON ({exc.msg} at line {exc.lineno})") from None
         root = config.get("workspace_root")
         if root:
-            root = (config_path.parent / root).resolve()
+            # Relative to the project folder, also when the file sits in .azureml/.
+            base = config_path.parent.parent if config_path.parent.name == ".azureml" else config_path.parent
+            root = (base / root).resolve()
         else:
             from agent.config import default_workspace_root
 

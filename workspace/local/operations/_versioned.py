@@ -107,6 +107,15 @@ class VersionedAssetOperations:
             raise ResourceNotFoundError.of(self.label, name, known=self._store.asset_names(self.kind))
         return rows[-1]
 
+    def resolve(self, reference: str, field: str = "reference") -> Any:
+        """The entity an ``azureml:name:version`` or ``azureml:name@latest`` reference names."""
+        from workspace.local.references import parse_asset_ref
+
+        ref = parse_asset_ref(reference, field=field)
+        if ref.registry not in (None, "azureml"):
+            raise UserInputError.invalid(field, reference, "names a registry; the local workspace has only the azureml registry")
+        return self.get(ref.name, version=ref.version, label=None if ref.version else ref.label)
+
     def list(self, name: str | None = None, *, list_view_type: Any = None) -> Iterable[Any]:
         """All versions of ``name``, or the latest version of every asset."""
         if name is not None:
