@@ -58,9 +58,11 @@ class Settings(BaseSettings):
         default_factory=getpass.getuser,
         description="The identity acting on the workspace, as recorded in the audit log and checked against role assignments.",
     )
-    roles: Annotated[list[str], NoDecode] = Field(
-        default_factory=lambda: ["Owner"],
-        description="The identity's roles, comma-separated: " + ", ".join(ROLES) + ".",
+    roles: Annotated[list[str] | None, NoDecode] = Field(
+        default=None,
+        description="Override the identity's roles, comma-separated ("
+        + ", ".join(ROLES)
+        + "). Default: the roles assigned to the user in the workspace; a new workspace makes its creator Owner.",
     )
     read_only: bool = Field(default=False, description="Hide and refuse every tool that changes the workspace.")
     secrets_backend: Literal["auto", "keyring", "file"] = Field(
@@ -78,7 +80,9 @@ class Settings(BaseSettings):
 
     @field_validator("roles")
     @classmethod
-    def _known_roles(cls, value: list[str]) -> list[str]:
+    def _known_roles(cls, value: list[str] | None) -> list[str] | None:
+        if value is None:
+            return None
         lookup = {role.lower(): role for role in ROLES}
         unknown = [role for role in value if role.lower() not in lookup]
         if unknown:

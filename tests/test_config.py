@@ -11,7 +11,7 @@ from workspace.errors import UserInputError
 def test_defaults_are_local_offline_owner():
     settings = load_settings()
     assert settings.backend == "local" and settings.model == "offline"
-    assert settings.roles == ["Owner"] and settings.read_only is False
+    assert settings.roles is None and settings.read_only is False
     assert settings.workspace_root == default_workspace_root()
     assert settings.workspace_root.parts[-3:] == ("amlpilot", "workspaces", "default")
 

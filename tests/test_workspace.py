@@ -67,3 +67,17 @@ def test_importing_the_client_and_settings_loads_no_heavy_library():
     )
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert result.stdout.strip() == ""
+
+
+def test_creator_is_owner_and_roles_can_be_granted(client):
+    from workspace.errors import UserInputError as InputError
+
+    assert client.role_assignments.roles_of("tester") == ["Owner"]
+    client.role_assignments.create("bob", "reader")
+    assert client.role_assignments.roles_of("bob") == ["Reader"]
+    with pytest.raises(InputError, match="role: 'Boss'"):
+        client.role_assignments.create("bob", "Boss")
+    with pytest.raises(InputError, match="last Owner"):
+        client.role_assignments.delete("tester", "Owner")
+    client.role_assignments.delete("bob", "Reader")
+    assert client.role_assignments.roles_of("bob") == []

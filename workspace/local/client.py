@@ -8,6 +8,7 @@ from typing import Any
 
 from workspace.errors import UserInputError
 from workspace.local.context import WorkspaceContext
+from workspace.local.operations.access import RoleAssignmentOperations
 from workspace.local.operations.components import ComponentOperations
 from workspace.local.operations.compute import ComputeOperations
 from workspace.local.operations.data import DataOperations
@@ -32,6 +33,8 @@ class LocalMLClient:
         self.environments = EnvironmentOperations(self._ctx)
         self.components = ComponentOperations(self._ctx)
         self.models = ModelOperations(self._ctx)
+        # Not in MLClient (Azure keeps roles in Azure RBAC); the local workspace keeps them itself.
+        self.role_assignments = RoleAssignmentOperations(self._ctx)
 
     @property
     def root(self) -> Path:

@@ -64,10 +64,20 @@ class WorkspaceContext:
         self.store = Store(self.paths.db)
         self.blobstore = Blobstore(self.paths.default_datastore)
         self._write_manifest()
+        self._make_creator_owner()
 
     @property
     def name(self) -> str:
         return json.loads(self.paths.manifest.read_text())["name"]
+
+    def _make_creator_owner(self) -> None:
+        """A new workspace's creator is its Owner, as on Azure."""
+        with self.store.transaction() as db:
+            if db.execute("SELECT 1 FROM role_assignments LIMIT 1").fetchone() is None:
+                db.execute(
+                    "INSERT INTO role_assignments(principal, role, scope, created_by, created_at) VALUES (?, 'Owner', 'workspace', ?, ?)",
+                    (self.user, self.user, utcnow()),
+                )
 
     def _write_manifest(self) -> None:
         if self.paths.manifest.exists():

@@ -53,6 +53,14 @@ CREATE TABLE IF NOT EXISTS resources (
     updated_at TEXT NOT NULL,
     PRIMARY KEY (kind, name)
 );
+CREATE TABLE IF NOT EXISTS role_assignments (
+    principal TEXT NOT NULL,
+    role TEXT NOT NULL,
+    scope TEXT NOT NULL DEFAULT 'workspace',
+    created_by TEXT,
+    created_at TEXT NOT NULL,
+    PRIMARY KEY (principal, role, scope)
+);
 """
 
 
