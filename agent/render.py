@@ -6,10 +6,8 @@ output path can print a datastore key even if a backend forgot to hide it.
 
 from __future__ import annotations
 
-import copy
 import json
 import re
-from datetime import datetime
 from enum import Enum
 from typing import Any, Callable, Iterable
 
@@ -26,32 +24,9 @@ HIDDEN = "<hidden>"
 
 def entity_dict(entity: Any) -> dict:
     """The entity as plain JSON-able data (``entity._to_dict()``), secrets hidden."""
-    raw = _with_datetime_context(entity)._to_dict()
+    raw = entity._to_dict()
     plain = json.loads(json.dumps(raw, default=str))
     return scrub(plain)
-
-
-def _with_datetime_context(entity: Any) -> Any:
-    """azure-ai-ml serialises creation_context dates with ``isoformat()``; a backend
-    that stores them as ISO text would crash ``_to_dict``, so parse them on a copy."""
-    context = getattr(entity, "_creation_context", None)
-    if context is None or not any(isinstance(getattr(context, f, None), str) for f in ("created_at", "last_modified_at")):
-        return entity
-    context = copy.copy(context)
-    for field in ("created_at", "last_modified_at"):
-        value = getattr(context, field, None)
-        if isinstance(value, str):
-            setattr(context, field, _parse_time(value))
-    entity = copy.copy(entity)
-    entity._creation_context = context
-    return entity
-
-
-def _parse_time(text: str) -> datetime | None:
-    try:
-        return datetime.fromisoformat(text)
-    except ValueError:
-        return None
 
 
 def scrub(value: Any) -> Any:

@@ -73,8 +73,11 @@ def test_same_version_different_content_is_a_conflict_and_changes_nothing(client
     (folder / "f.txt").write_text("1")
     original = client.data.create_or_update(_data("x", folder, version="1"))
     (folder / "f.txt").write_text("changed")
+    uploads = client.paths.default_datastore / "LocalUpload"
+    before = sorted(uploads.iterdir())
     with pytest.raises(ConflictError, match="version: data 'x' version '1'"):
         client.data.create_or_update(_data("x", folder, version="1"))
+    assert sorted(uploads.iterdir()) == before  # the refused content left no files behind
     assert client.data.get("x", version="1").path == original.path
     assert (client.data.local_path("x", "1") / "f.txt").read_text() == "1"
 

@@ -13,7 +13,10 @@ import hashlib
 import os
 import shutil
 import tempfile
+import threading
+from contextlib import contextmanager
 from pathlib import Path
+from typing import Callable, Iterator
 
 from workspace.errors import UserInputError
 
@@ -48,6 +51,23 @@ class Blobstore:
     def __init__(self, root: Path, name: str = "workspaceblobstore") -> None:
         self.root = Path(root)
         self.name = name
+        self._local = threading.local()
+
+    @contextmanager
+    def removing_new_uploads_on_error(self, is_referenced: Callable[[str], bool]) -> Iterator[None]:
+        """Snapshots first made inside the block are removed again if the block fails
+        (a refused version must leave no files behind), unless an asset refers to them."""
+        created: list[str] = []
+        self._local.created = created
+        try:
+            yield
+        except BaseException:
+            for relpath in created:
+                if not is_referenced(relpath):
+                    shutil.rmtree((self.root / relpath).parent, ignore_errors=True)
+            raise
+        finally:
+            self._local.created = None
 
     def uri(self, relpath: str) -> str:
         return f"azureml://datastores/{self.name}/paths/{relpath}"
@@ -76,6 +96,10 @@ class Blobstore:
             except OSError:
                 if not target.exists():  # lost a race to an identical upload otherwise
                     raise
+            else:
+                created = getattr(self._local, "created", None)
+                if created is not None:
+                    created.append(relpath)
         finally:
             shutil.rmtree(staging, ignore_errors=True)
         return relpath, content_hash

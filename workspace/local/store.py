@@ -68,6 +68,17 @@ def utcnow() -> str:
     return datetime.now(timezone.utc).isoformat(timespec="milliseconds")
 
 
+def creation_context(created_by: str | None, created_at: str, last_modified_at: str | None = None):
+    """azure-ai-ml's ``SystemData`` for a row; its serialiser needs datetimes, not text."""
+    from azure.ai.ml.entities._system_data import SystemData
+
+    return SystemData(
+        created_by=created_by,
+        created_at=datetime.fromisoformat(created_at),
+        last_modified_at=datetime.fromisoformat(last_modified_at) if last_modified_at else None,
+    )
+
+
 @dataclass(frozen=True)
 class AssetRow:
     kind: str
@@ -162,6 +173,15 @@ class Store:
         if not include_archived:
             sql += " AND COALESCE(c.archived, 0)=0"
         return [r[0] for r in self.read().execute(sql + " ORDER BY v.name", (kind,)).fetchall()]
+
+    def references_path(self, relpath: str) -> bool:
+        """Whether any stored asset or resource spec mentions this datastore path."""
+        pattern = f"%{relpath}%"
+        db = self.read()
+        return bool(
+            db.execute("SELECT 1 FROM asset_versions WHERE spec LIKE ? LIMIT 1", (pattern,)).fetchone()
+            or db.execute("SELECT 1 FROM resources WHERE spec LIKE ? LIMIT 1", (pattern,)).fetchone()
+        )
 
     def container_archived(self, kind: str, name: str) -> bool:
         row = self.read().execute(

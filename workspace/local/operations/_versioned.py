@@ -14,7 +14,7 @@ from typing import Any, Iterable
 from workspace.errors import ResourceNotFoundError, UserInputError
 from workspace.local.context import WorkspaceContext
 from workspace.local.names import check_asset_name, check_version
-from workspace.local.store import AssetRow
+from workspace.local.store import AssetRow, creation_context
 
 MUTABLE_FIELDS = ("description", "tags")
 
@@ -59,7 +59,12 @@ class VersionedAssetOperations:
         requested = getattr(entity, "version", None)
         if requested is not None:
             check_version(requested)
-        spec, content_hash = self._prepare(entity)
+        with self._ctx.blobstore.removing_new_uploads_on_error(self._store.references_path):
+            spec, content_hash = self._prepare(entity)
+            version = self._store_version(name, requested, spec, content_hash)
+        return self.get(name, version=version)
+
+    def _store_version(self, name: str, requested: Any, spec: dict, content_hash: str) -> str:
         with self._store.transaction() as db:
             version = str(requested) if requested is not None else None
             existing = self._store.asset_version(self.kind, name, version) if version else None
@@ -69,7 +74,7 @@ class VersionedAssetOperations:
                 version = version or next_version(self._store.asset_versions(self.kind, name))
                 spec = {**spec, "name": name, "version": version}
                 self._store.insert_asset_version(db, self.kind, name, version, spec, content_hash, self._ctx.user)
-        return self.get(name, version=version)
+        return version
 
     def _update_existing(self, db, existing: AssetRow, spec: dict, content_hash: str) -> None:
         from workspace.errors import ConflictError
@@ -150,10 +155,6 @@ class VersionedAssetOperations:
     # -- helpers for subclasses -------------------------------------------
 
     def _with_context(self, entity: Any, row: AssetRow) -> Any:
-        from azure.ai.ml.entities._system_data import SystemData
-
-        entity._creation_context = SystemData(
-            created_by=row.created_by, created_at=row.created_at, last_modified_at=row.updated_at
-        )
+        entity._creation_context = creation_context(row.created_by, row.created_at, row.updated_at)
         entity._id = f"azureml:{row.name}:{row.version}"
         return entity

@@ -15,6 +15,7 @@ from workspace.errors import NotSupportedLocallyError, ResourceNotFoundError, Us
 from workspace.local.context import WorkspaceContext
 from workspace.local.names import check_compute_name
 from workspace.local.poller import LocalPoller
+from workspace.local.store import creation_context
 
 KIND = "compute"
 SUPPORTED_TYPES = ("amlcompute", "computeinstance")
@@ -129,12 +130,11 @@ def _check_immutable(current: dict, desired: dict) -> None:
 
 def _to_entity(row) -> Any:
     from azure.ai.ml.entities import Compute
-    from azure.ai.ml.entities._system_data import SystemData
 
     entity = Compute._load(data=row.spec)
     entity._provisioning_state = "Succeeded"
     entity._created_on = row.created_at
-    entity._creation_context = SystemData(created_by=row.created_by, created_at=row.created_at)
+    entity._creation_context = creation_context(row.created_by, row.created_at, row.updated_at)
     if row.spec.get("type") == "computeinstance":
         entity._state = row.state
     return entity
