@@ -8,8 +8,13 @@ MLflow is imported only inside these functions: it costs a second at start-up.
 
 from __future__ import annotations
 
+import fcntl
+import logging
 import os
 import threading
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Iterator
 
 from workspace.local.context import WorkspaceContext
 
@@ -29,7 +34,11 @@ def disable_telemetry() -> None:
 
 
 def ensure_store(ctx: WorkspaceContext) -> None:
-    """Create the tracking database so that its Default experiment's artifacts live in the workspace."""
+    """Create the tracking database so that its Default experiment's artifacts live in the workspace.
+
+    Two processes migrating a new MLflow database at once break its alembic
+    migrations, so the first use takes a file lock shared by every process.
+    """
     uri = tracking_uri(ctx)
     with _lock:
         if uri in _initialised:
@@ -38,8 +47,60 @@ def ensure_store(ctx: WorkspaceContext) -> None:
         ctx.paths.mlflow_artifacts.mkdir(parents=True, exist_ok=True)
         from mlflow.store.tracking.sqlalchemy_store import SqlAlchemyStore
 
-        SqlAlchemyStore(uri, ctx.paths.mlflow_artifacts.as_uri())
+        with _file_lock(ctx.paths.mlflow / ".init.lock"), _quiet("mlflow", "alembic"):
+            SqlAlchemyStore(uri, ctx.paths.mlflow_artifacts.as_uri())
         _initialised.add(uri)
+
+
+@contextmanager
+def _file_lock(path: Path) -> Iterator[None]:
+    fd = os.open(path, os.O_CREAT | os.O_RDWR, 0o644)
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX)
+        yield
+    finally:
+        os.close(fd)
+
+
+@contextmanager
+def _quiet(*loggers: str) -> Iterator[None]:
+    """MLflow announces its schema migrations on stderr; a user asked for none of that."""
+    saved = [(logging.getLogger(name), logging.getLogger(name).level) for name in loggers]
+    for logger, _ in saved:
+        logger.setLevel(logging.WARNING)
+    try:
+        yield
+    finally:
+        for logger, level in saved:
+            logger.setLevel(level)
+
+
+def ensure_experiment(ctx: WorkspaceContext, name: str) -> str:
+    """The experiment's id, creating it with its artifacts inside the workspace.
+
+    MLflow's default for a sqlite store is ./mlruns under the current directory,
+    which would scatter a workspace's artifacts wherever a command ran.
+    """
+    client = mlflow_client(ctx)
+    experiment = client.get_experiment_by_name(name)
+    if experiment is not None:
+        return experiment.experiment_id
+    location = (ctx.paths.mlflow_artifacts / "experiments" / _slug(name)).as_uri()
+    try:
+        return client.create_experiment(name, artifact_location=location)
+    except Exception:  # created by another process meanwhile
+        experiment = client.get_experiment_by_name(name)
+        if experiment is None:
+            raise
+        return experiment.experiment_id
+
+
+def _slug(name: str) -> str:
+    import hashlib
+    import re
+
+    readable = re.sub(r"[^A-Za-z0-9_.-]+", "-", name)[:60]
+    return f"{readable}-{hashlib.sha256(name.encode()).hexdigest()[:8]}"
 
 
 def mlflow_client(ctx: WorkspaceContext):
