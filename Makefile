@@ -32,5 +32,9 @@ test: $(VENV)/.installed-test
 	@if $(BIN)/python -m pip list 2>/dev/null | grep -i '^nvidia-'; then echo "CUDA packages found in .venv; see README (no nvidia-* allowed)"; exit 1; fi
 	$(BIN)/python -m pytest -n 2 $(PYTEST_ARGS)
 
+lint: $(VENV)/.installed-test
+	$(BIN)/python -m pip install --quiet ruff
+	$(BIN)/ruff check --select F,E9 --ignore F811 agent tools workspace prompts tests
+
 clean:
 	rm -rf $(VENV) .pytest_cache build *.egg-info

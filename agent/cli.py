@@ -117,6 +117,10 @@ def root(
     ctx.obj = GlobalOptions(workspace=workspace, user=user)
     if ctx.invoked_subcommand is None:
         _print_summary(ctx)
+        if sys.stdin.isatty() and sys.stdout.isatty():  # a person at a terminal: start talking
+            from agent.chat_commands import chat
+
+            ctx.invoke(chat, ctx)
 
 
 # -- shared helpers -------------------------------------------------------------
@@ -377,8 +381,7 @@ def _print_summary(ctx: typer.Context) -> None:
     console = _console()
     console.print(key_value_table(facts.items()))
     console.print(
-        "\nTry: amlpilot apply -f compute.yml · amlpilot list data · amlpilot workspace info · amlpilot --help\n"
-        "The chat agent and its terminal UI arrive later.",
+        "\nTry: amlpilot chat · amlpilot ask \"list my computes\" · amlpilot apply -f compute.yml · amlpilot --help",
         markup=False,
     )
 
@@ -393,6 +396,15 @@ def _counts(client: Any) -> str:
             entities = [d for d in entities if (d.tags or {}).get("is_default") != "true"]
         parts.append(f"{len(entities)} {kind if kind == 'data' or len(entities) == 1 else kind + 's'}")
     return ", ".join(parts) + " (not counting the default datastore and curated environments)"
+
+
+def _register_agent_commands() -> None:
+    from agent.chat_commands import register
+
+    register(app)
+
+
+_register_agent_commands()
 
 
 def main() -> None:

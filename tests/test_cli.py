@@ -101,7 +101,7 @@ def test_no_command_prints_the_workspace_summary(cli, tmp_path, workspace_root):
     out = ok(cli())
     assert str(workspace_root.resolve()) in out
     assert "sqlite:///" in out and "1 compute," in out
-    assert "arrive later" in out
+    assert "amlpilot chat" in out
 
 
 def test_list_and_show_json_parse(cli, tmp_path, data_yaml):
