@@ -6,7 +6,8 @@ options from the typer context: ``ctx.obj["settings"]`` (a ``Settings``) and
 client); without those they load the settings themselves.
 
 Exit codes: 0 done; 1 an error (the model failed, the audit chain is broken);
-2 bad input; 3 ``ask`` needed an approval it was not given (rerun with --yes).
+2 bad input; 3 ``ask`` needed an approval it was not given (rerun with --yes);
+4 a role or read-only mode refused a call.
 """
 
 from __future__ import annotations
@@ -25,10 +26,14 @@ from agent.events import AssistantText, ApprovalRequested, Error, Event, ToolPro
 from workspace.errors import AmlPilotError, UserInputError
 
 EXIT_ERROR, EXIT_NEEDS_APPROVAL = 1, 3
+EXIT_DENIED = 4  # a role or read-only mode refused the call
 MAX_SHOWN = 200  # characters of a tool result a card shows
 
 ModelOption = Annotated[Optional[str], typer.Option(
     "--model", "-m", help="Chat model, e.g. offline, openai:gpt-4o (overrides AMLPILOT_MODEL).", show_default=False)]
+WorkspaceOption = Annotated[Optional[Path], typer.Option(
+    "--workspace", "-w", help="Workspace folder (same as the global option).", show_default=False)]
+UserOption = Annotated[Optional[str], typer.Option("--as", help="Act as this identity (same as the global option).", show_default=False)]
 ReadOnlyOption = Annotated[bool, typer.Option("--read-only", help="Offer and allow only tools that change nothing.")]
 IterationsOption = Annotated[int, typer.Option("--max-iterations", min=1, max=50, help="Most model round trips per request.")]
 PromptOption = Annotated[Optional[Path], typer.Option(
@@ -37,7 +42,7 @@ PromptOption = Annotated[Optional[Path], typer.Option(
 
 def register(app: typer.Typer) -> None:
     app.command("chat", help="Talk to the agent; it previews every change and asks before making it.")(chat)
-    app.command("ask", help="Send one request and print the answer; writes need --yes.")(ask)
+    app.command("ask", help="Send one request and print the answer; writes need --yes. Exit 3: approval needed; 4: not permitted.")(ask)
     audit_app = typer.Typer(help="The hash-chained log of every tool call.", no_args_is_help=True)
     audit_app.command("verify", help="Check that no audit entry was changed or removed.")(audit_verify)
     audit_app.command("list", help="Show the newest audit entries.")(audit_list)
@@ -54,8 +59,10 @@ def chat(
     resume: Annotated[Optional[str], typer.Option("--resume", help="Continue a saved session by id.", show_default=False)] = None,
     max_iterations: IterationsOption = 8,
     system_prompt: PromptOption = None,
+    workspace: WorkspaceOption = None,
+    user: UserOption = None,
 ) -> None:
-    with _guard(), _client(ctx, model, read_only) as (settings, client):
+    with _guard(), _client(ctx, model, read_only, workspace, user) as (settings, client):
         options = {"max_iterations": max_iterations, "system_prompt_path": system_prompt, "channel": "chat"}
         session = _open_session(settings, client, TerminalApprover(), resume, options)
         mode = " (read-only)" if settings.read_only else ""
@@ -73,13 +80,15 @@ def ask(
     read_only: ReadOnlyOption = False,
     max_iterations: IterationsOption = 8,
     system_prompt: PromptOption = None,
+    workspace: WorkspaceOption = None,
+    user: UserOption = None,
 ) -> None:
     from agent.approval import AutoApprover
 
     with _guard():
         if not text.strip():
             raise UserInputError.missing("text", "say what you want done")
-        with _client(ctx, model, read_only) as (settings, client):
+        with _client(ctx, model, read_only, workspace, user) as (settings, client):
             options = {"max_iterations": max_iterations, "system_prompt_path": system_prompt, "channel": "ask"}
             session = _open_session(settings, client, AutoApprover(yes, yes_destructive), None, options)
             show = _print_json if json_output else TextRenderer().show
@@ -132,8 +141,11 @@ def _guard() -> Iterator[None]:
 
 
 @contextmanager
-def _client(ctx: typer.Context, model: str | None = None, read_only: bool = False) -> Iterator[tuple[Any, Any]]:
-    settings, factory = _from_context(ctx)
+def _client(
+    ctx: typer.Context, model: str | None = None, read_only: bool = False,
+    workspace: Path | None = None, user: str | None = None,
+) -> Iterator[tuple[Any, Any]]:
+    settings, factory = _from_context(ctx, workspace, user)
     updates = {key: value for key, value in (("model", model), ("read_only", True if read_only else None)) if value is not None}
     if updates:
         settings = settings.model_copy(update=updates)
@@ -144,14 +156,17 @@ def _client(ctx: typer.Context, model: str | None = None, read_only: bool = Fals
         client.close()
 
 
-def _from_context(ctx: typer.Context) -> tuple[Any, Callable[[], Any]]:
+def _from_context(ctx: typer.Context, workspace: Path | None = None, user: str | None = None) -> tuple[Any, Callable[[], Any]]:
     obj = ctx.obj if isinstance(ctx.obj, dict) else {}
     settings = obj.get("settings")
-    if settings is None:
+    if settings is None or workspace or user:
         from agent.config import load_settings
 
-        # An app that keeps its global options as attributes (workspace, user) still gets them honoured.
-        settings = load_settings(workspace=getattr(ctx.obj, "workspace", None), user=getattr(ctx.obj, "user", None))
+        # The command's own --workspace/--as win over the global ones (kept as attributes on ctx.obj).
+        settings = load_settings(
+            workspace=workspace or getattr(ctx.obj, "workspace", None) or (settings.workspace if settings else None),
+            user=user or getattr(ctx.obj, "user", None) or (settings.user if settings else None),
+        )
     factory = obj.get("client")
     if factory is None:
         def factory() -> Any:
@@ -193,6 +208,8 @@ async def _one_turn(session: Any, text: str, show: Callable[[Event], None]) -> l
 def exit_code(events: list[Event]) -> int:
     if any(isinstance(e, ToolResult) and e.status == "declined" for e in events):
         return EXIT_NEEDS_APPROVAL
+    if any(isinstance(e, ToolResult) and e.status == "denied" for e in events):
+        return EXIT_DENIED
     if any(isinstance(e, Error) for e in events):
         return EXIT_ERROR
     return 0

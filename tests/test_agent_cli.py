@@ -163,3 +163,19 @@ def test_global_options_kept_as_attributes_are_honoured(workspace_root, client):
     result = CliRunner().invoke(app, ["ask", "--yes", "/compute-create name=c9"])
     assert result.exit_code == 0, result.output
     assert computes(client) == ["c9"]
+
+
+def test_ask_takes_its_own_workspace_and_identity_and_exits_4_when_denied(tmp_path):
+    """`ask --workspace DIR --as USER` works like the global options; a role denial exits 4."""
+    import subprocess
+    import sys
+
+    from workspace.local import LocalMLClient
+
+    root = tmp_path / "ws-own"
+    LocalMLClient(root, user="alice").close()  # alice owns it; bob holds no role
+    command = [sys.executable, "-m", "agent.cli", "ask", "--workspace", str(root), "--as", "bob", "/compute-create name=c2", "--yes"]
+    result = subprocess.run(command, capture_output=True, text=True, timeout=120)
+    assert result.returncode == 4, result.stderr
+    assert "bob (no role) may not run compute-create" in result.stdout
+    assert list(LocalMLClient(root).compute.list()) == []
