@@ -84,3 +84,7 @@ class NotSupportedLocallyError(UserInputError):
     @classmethod
     def kind(cls, kind: str, arrives_with: str) -> "NotSupportedLocallyError":
         return cls(f"{kind}: not supported on the local workspace yet; it arrives with {arrives_with}", field="type", value=kind)
+
+
+class JobFailedError(AmlPilotError):
+    """``jobs.stream`` of a job that failed, as azure-ai-ml raises ``JobException``."""

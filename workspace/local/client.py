@@ -14,6 +14,7 @@ from workspace.local.operations.compute import ComputeOperations
 from workspace.local.operations.data import DataOperations
 from workspace.local.operations.datastores import DatastoreOperations
 from workspace.local.operations.environments import EnvironmentOperations
+from workspace.local.operations.jobs import JobOperations
 from workspace.local.operations.models import ModelOperations
 from workspace.local.operations.workspaces import WorkspaceOperations
 
@@ -33,6 +34,7 @@ class LocalMLClient:
         self.environments = EnvironmentOperations(self._ctx)
         self.components = ComponentOperations(self._ctx)
         self.models = ModelOperations(self._ctx)
+        self.jobs = JobOperations(self._ctx)
         # Not in MLClient (Azure keeps roles in Azure RBAC); the local workspace keeps them itself.
         self.role_assignments = RoleAssignmentOperations(self._ctx)
 

@@ -1,0 +1,5 @@
+import sys
+
+from workspace.local.controlplane.daemon import main
+
+sys.exit(main())
