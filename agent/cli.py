@@ -31,7 +31,8 @@ HELP = """
 Work with an Azure-ML-like workspace on this machine.
 
 The same CLI v2 YAML files that `az ml ... create -f` takes are applied here,
-and later run unchanged on Azure ML. Run with no command for a summary of the workspace.
+and later run unchanged on Azure ML. With no command, amlpilot opens its terminal UI (or, when not
+attached to a terminal, prints a summary of the workspace).
 
 [bold]Examples[/bold]
 
@@ -108,6 +109,10 @@ def root(
         "--as", help="Act as this identity (overrides AMLPILOT_USER).", show_default=False)] = None,
     config: Annotated[Optional[Path], typer.Option(
         "--config", help="Settings file to read (overrides AMLPILOT_CONFIG).", show_default=False)] = None,
+    model: Annotated[Optional[str], typer.Option(
+        "--model", help="Chat model for the terminal UI (overrides AMLPILOT_MODEL).", show_default=False)] = None,
+    read_only: Annotated[bool, typer.Option("--read-only", help="Terminal UI: offer and allow only tools that change nothing.")] = False,
+    resume: Annotated[Optional[str], typer.Option("--resume", help="Terminal UI: continue a saved session by id.", show_default=False)] = None,
 ) -> None:
     if config is not None:
         if not config.expanduser().is_file():
@@ -116,11 +121,11 @@ def root(
         os.environ["AMLPILOT_CONFIG"] = str(config.expanduser().resolve())
     ctx.obj = GlobalOptions(workspace=workspace, user=user)
     if ctx.invoked_subcommand is None:
-        _print_summary(ctx)
-        if sys.stdin.isatty() and sys.stdout.isatty():  # a person at a terminal: start talking
-            from agent.chat_commands import chat
+        if sys.stdin.isatty() and sys.stdout.isatty():  # a person at a terminal: open the terminal UI
+            from tui.app import run_tui
 
-            ctx.invoke(chat, ctx)
+            raise typer.Exit(run_tui(workspace=workspace, user=user, model=model, read_only=read_only or None, resume=resume))
+        _print_summary(ctx)
 
 
 # -- shared helpers -------------------------------------------------------------
