@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import Annotated, Any, ClassVar
 
-from pydantic import Field
+from pydantic import BeforeValidator, Field
 
 from tools.base import Plan, ToolCall, ToolPlugin
 from workspace.errors import ResourceNotFoundError, UserInputError
@@ -14,9 +14,14 @@ from workspace.errors import ResourceNotFoundError, UserInputError
 # Parameters every versioned asset plugin shares (Azure's naming rules).
 AssetName = Annotated[str, Field(min_length=1, max_length=255, pattern=r"^[A-Za-z0-9][A-Za-z0-9_.\-]*$"),
                       "Asset name: letters, digits, '-', '_' and '.'"]
-AssetVersion = Annotated[str | None, Field(min_length=1, max_length=30, pattern=r"^[A-Za-z0-9][A-Za-z0-9_.\-]*$"),
+def _version_text(value: Any) -> Any:
+    """A model (or a `version=1` tool line) often sends a number; versions are text."""
+    return str(value) if isinstance(value, int) and not isinstance(value, bool) else value
+
+
+AssetVersion = Annotated[str | None, BeforeValidator(_version_text), Field(min_length=1, max_length=30, pattern=r"^[A-Za-z0-9][A-Za-z0-9_.\-]*$"),
                          "A version like 3; omit (or 'latest') for the latest active version"]
-NewVersion = Annotated[str | None, Field(min_length=1, max_length=30, pattern=r"^[A-Za-z0-9][A-Za-z0-9_.\-]*$"),
+NewVersion = Annotated[str | None, BeforeValidator(_version_text), Field(min_length=1, max_length=30, pattern=r"^[A-Za-z0-9][A-Za-z0-9_.\-]*$"),
                        "Version to register; omit to take the next number"]
 Description = Annotated[str | None, Field(max_length=1000), "A sentence saying what it is"]
 Tags = Annotated[dict[str, str] | None, Field(max_length=50), "Key/value tags, e.g. {\"team\": \"fraud\"}"]
