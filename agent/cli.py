@@ -189,31 +189,39 @@ def apply(
     files: Annotated[list[Path], typer.Option(
         "--file", "-f", help="An Azure ML CLI v2 YAML file; repeat for several.", show_default=False)],
     json_out: JsonFlag = False,
+    stream: Annotated[bool, typer.Option(
+        "--stream", help="Follow each submitted job until it ends; exit 1 if one fails or is canceled.")] = False,
 ) -> None:
-    """Create or update workspace objects from Azure ML YAML files.
+    """Create or update workspace objects from Azure ML YAML files; jobs are submitted.
 
     Every file is loaded and checked before anything is written.
     """
+    from agent.job_commands import follow, submitted_line
     from agent.render import applied_line, entity_dict
     from workspace.loaders import apply_entity, check_supported, load_entity
 
     entities = [load_entity(path) for path in files]
     kinds = [check_supported(entity) for entity in entities]
-    results = []
+    results, jobs, code = [], [], 0
     with _open_client(ctx) as (_, client):
         for kind, entity in zip(kinds, entities):
             existed = _exists(client, kind, entity)
             stored = apply_entity(client, entity)
             results.append(entity_dict(stored))
+            jobs += [stored.name] if kind == "job" else []
             if not json_out:
-                typer.echo(applied_line(kind, stored, existed))
-    if json_out:
-        _echo_json(results)
+                typer.echo(submitted_line(stored) if kind == "job" else applied_line(kind, stored, existed))
+        if json_out:
+            _echo_json(results)
+        for name in jobs if stream else []:  # with --json the logs go to stderr: stdout stays JSON
+            code = max(code, follow(client, name, out=sys.stderr if json_out else None))
+    if code:
+        raise typer.Exit(code)
 
 
 def _exists(client: Any, kind: str, entity: Any) -> bool:
     """Whether an unversioned object (compute, datastore) is already there: 'created' or 'updated'."""
-    if kind in VERSIONED:
+    if kind in VERSIONED or kind not in KINDS:  # jobs are submitted, pipeline components versioned
         return False
     try:
         getattr(client, KINDS[kind]).get(entity.name)
@@ -405,8 +413,12 @@ def _counts(client: Any) -> str:
 
 def _register_agent_commands() -> None:
     from agent.chat_commands import register
+    from agent.job_commands import register as register_job_commands
+    from evals.commands import register as register_evals
 
     register(app)
+    register_job_commands(app)  # job list|show|stream|cancel|download, workspace up|down|status
+    register_evals(app)
 
 
 _register_agent_commands()

@@ -245,12 +245,17 @@ def test_missing_file_unknown_kind_and_job_each_say_so(cli, write, tmp_path):
     assert_one_line_error(cli("apply", "-f", str(tmp_path / "absent.yml")), "file: ", "absent.yml", "does not exist")
     unknown = write("what.yml", "name: mystery\ncolour: blue\n")
     assert_one_line_error(cli("apply", "-f", str(unknown)), "what.yml", "Supported kinds: compute, datastore, data")
+    # Jobs are submitted (tests/test_job_cli.py runs them); one that can't run is refused before anything is queued.
     job = write("job.yml", f"""\
         $schema: {SCHEMA}/commandJob.schema.json
         command: echo hello
         environment: azureml:AzureML-sklearn-1.5@latest
+        compute: azureml:nowhere
     """)
-    assert_one_line_error(cli("apply", "-f", str(job)), "command job: not supported", "local job engine")
+    assert_one_line_error(cli("apply", "-f", str(job)), "compute: 'nowhere' was not found in this workspace")
+    from workspace.local.controlplane import controlplane_status
+
+    assert not controlplane_status(tmp_path / "ws")["running"] and listed(cli, "compute") == []
 
 
 def test_every_file_is_checked_before_anything_is_written(cli, write):

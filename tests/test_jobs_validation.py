@@ -121,10 +121,10 @@ def test_conda_environment_with_nothing_installable_is_refused(client, code, tmp
         client.jobs.create_or_update(_command(code, environment="azureml:conda-only:1"))
 
 
-def test_pipeline_jobs_are_refused_clearly(client):
+def test_a_pipeline_without_steps_is_refused_clearly(client):
     from azure.ai.ml.entities import PipelineJob
 
-    with pytest.raises(NotSupportedLocallyError, match=r"^pipeline job: not supported on the local workspace yet"):
+    with pytest.raises(UserInputError, match=r"^jobs: a value is required \(a pipeline needs at least one step\)$"):
         client.jobs.create_or_update(PipelineJob(name="p1", jobs={}))
 
 

@@ -35,10 +35,15 @@ EXPECTED_EFFECT = {
     "components-archive": "write", "components-restore": "write",
     "models-list": "read", "models-get": "read", "models-create": "write", "models-archive": "write",
     "models-restore": "write", "models-download": "write",
+    "jobs-list": "read", "jobs-get": "read", "jobs-logs": "read", "jobs-create_command": "write", "jobs-cancel": "write",
+    "jobs-download": "write",
+    "automl-create": "write", "automl-leaderboard": "read", "automl-best_model": "read",
+    "schedules-list": "read", "schedules-get": "read", "schedules-create": "write", "schedules-enable": "write",
+    "schedules-disable": "write", "schedules-trigger": "write", "schedules-delete": "destructive",
     "access-list": "read", "access-grant": "write", "access-revoke": "destructive", "access-check": "read",
 }
 # Writes a file on this machine but changes nothing in the workspace: a write to approve, a read to RBAC.
-LOCAL_WRITES = {"models-download"}
+LOCAL_WRITES = {"models-download", "jobs-download"}
 
 
 def test_every_tool_is_classified():
@@ -143,7 +148,7 @@ def test_find_returns_the_plugin_and_explains_unknown_names():
     with pytest.raises(UnknownToolError, match="compute has list, get, create"):
         find(plugins, "compute-resize")
     with pytest.raises(LookupError, match="plugins: workspace, compute"):
-        find(plugins, "jobs-create")
+        find(plugins, "endpoints-create")
 
 
 def test_importing_tools_stays_cheap():

@@ -9,13 +9,16 @@ from __future__ import annotations
 from typing import Any
 
 from tools.access import AccessPlugin
+from tools.automl import AutoMLPlugin
 from tools.base import ToolContext, ToolPlugin, ToolSpec
 from tools.components import ComponentsPlugin
 from tools.compute import ComputePlugin
 from tools.data import DataPlugin
 from tools.datastores import DatastoresPlugin
 from tools.environments import EnvironmentsPlugin
+from tools.jobs import JobsPlugin
 from tools.models import ModelsPlugin
+from tools.schedules import SchedulesPlugin
 from tools.workspace import WorkspacePlugin
 from workspace.errors import UserInputError
 
@@ -27,6 +30,9 @@ PLUGIN_CLASSES: list[type[ToolPlugin]] = [
     EnvironmentsPlugin,
     ComponentsPlugin,
     ModelsPlugin,
+    JobsPlugin,
+    AutoMLPlugin,
+    SchedulesPlugin,
     AccessPlugin,
 ]
 

@@ -20,13 +20,13 @@ JOB_ENGINE = "the local job engine"
 LOCAL_ENDPOINTS = "local endpoints"
 
 # What `apply` can create today, in the order a person usually writes them.
-SUPPORTED_KINDS = ("compute", "datastore", "data", "environment", "component", "model")
+SUPPORTED_KINDS = ("compute", "datastore", "data", "environment", "component", "model", "job", "schedule")
+# Job types `apply` submits (client.jobs.create_or_update); others are refused before anything is written.
+JOB_TYPES = ("command", "sweep", "pipeline", "automl")
 
 # Kinds that load and validate today but are created by a later issue.
 LATER_KINDS = {
-    "job": JOB_ENGINE,
-    "schedule": JOB_ENGINE,
-    "pipeline component": JOB_ENGINE,
+    "pipeline component": "a later change; meanwhile a pipeline job can use its YAML file (component: ./prep.yml)",
     "online endpoint": LOCAL_ENDPOINTS,
     "online deployment": LOCAL_ENDPOINTS,
     "batch endpoint": LOCAL_ENDPOINTS,
@@ -291,8 +291,10 @@ def check_supported(entity: Any) -> str:
     """The entity's kind, or ``NotSupportedLocallyError`` for kinds a later issue brings."""
     kind = entity_kind(entity)
     if kind in LATER_KINDS:
-        label = f"{entity.type} job" if kind == "job" and getattr(entity, "type", None) else kind
-        raise NotSupportedLocallyError.kind(label, LATER_KINDS[kind])
+        raise NotSupportedLocallyError.kind(kind, LATER_KINDS[kind])
+    job_type = str(getattr(entity, "type", None) or "")
+    if kind == "job" and job_type not in JOB_TYPES:
+        raise NotSupportedLocallyError.field("type", job_type, f"local jobs are {', '.join(JOB_TYPES)} jobs; use Azure ML for this one")
     return kind
 
 
@@ -301,6 +303,10 @@ def apply_entity(client: Any, entity: Any) -> Any:
     kind = check_supported(entity)
     if kind == "compute":
         return client.compute.begin_create_or_update(entity).result()
+    if kind == "job":
+        return client.jobs.create_or_update(entity)
+    if kind == "schedule":
+        return client.schedules.begin_create_or_update(entity).result()
     group = {
         "datastore": client.datastores,
         "data": client.data,

@@ -16,6 +16,7 @@ from workspace.local.operations.datastores import DatastoreOperations
 from workspace.local.operations.environments import EnvironmentOperations
 from workspace.local.operations.jobs import JobOperations
 from workspace.local.operations.models import ModelOperations
+from workspace.local.operations.schedules import ScheduleOperations
 from workspace.local.operations.workspaces import WorkspaceOperations
 
 
@@ -35,6 +36,7 @@ class LocalMLClient:
         self.components = ComponentOperations(self._ctx)
         self.models = ModelOperations(self._ctx)
         self.jobs = JobOperations(self._ctx)
+        self.schedules = ScheduleOperations(self._ctx)
         # Not in MLClient (Azure keeps roles in Azure RBAC); the local workspace keeps them itself.
         self.role_assignments = RoleAssignmentOperations(self._ctx)
 

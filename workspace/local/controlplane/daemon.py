@@ -22,9 +22,11 @@ from pathlib import Path
 
 from workspace.local.context import WorkspaceContext
 from workspace.local.controlplane import procs, state
+from workspace.local.controlplane.children import cancel_orphans
 from workspace.local.controlplane.finish import finish_job
 from workspace.local.controlplane.reconcile import Tracked, cancel_requested, conclude, launch, reconcile
 from workspace.local.controlplane.scheduler import accept_submitted, plan_starts
+from workspace.local.scheduling.hook import fire_due
 
 POLL = 0.2
 HEARTBEAT = 1.0
@@ -71,6 +73,8 @@ class ControlPlane:
 
     def tick(self) -> None:
         self._heartbeat()
+        cancel_orphans(self.ctx)  # children of ended or cancelled sweeps and pipelines never start or run on
+        fire_due(self.ctx)  # schedules: claims due occurrences, submits their jobs on a worker thread
         accept_submitted(self.ctx.store)
         decision = plan_starts(self.ctx.store)
         for row, reason in decision.refuse:

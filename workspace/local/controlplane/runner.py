@@ -23,7 +23,7 @@ import traceback
 from pathlib import Path
 
 from workspace.errors import AmlPilotError
-from workspace.local.controlplane import state
+from workspace.local.controlplane import drivers, state
 from workspace.local.controlplane.environments import prepare_python
 from workspace.local.store import Store, utcnow
 
@@ -69,7 +69,10 @@ def main(argv: list[str] | None = None) -> int:
     log_path = std_log(args.root, row.name)
     log_path.parent.mkdir(parents=True, exist_ok=True)
     with open(log_path, "a", buffering=1) as log_file:
-        code, error = _run_job(args.root, store, row, log_file)
+        if drivers.is_driven(row.type):  # a sweep or pipeline parent: its driver submits the children
+            code, error = drivers.run(args.root, store, row, log_file)
+        else:
+            code, error = _run_job(args.root, store, row, log_file)
     _write_exit_status(job_folder(args.root, row.name), code, error)
     return 0
 

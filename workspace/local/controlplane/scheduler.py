@@ -17,12 +17,15 @@ from workspace.local.controlplane import state
 from workspace.local.store import Store, utcnow
 
 DEFAULT_POOL_SLOTS = 2
+DRIVER_SLOTS = 32  # sweep/pipeline drivers mostly sleep; this only bounds runaway submissions
 
 
 def compute_slots(store: Store, compute: str) -> int | None:
     """How many jobs ``compute`` runs at once; None if it no longer exists."""
     if compute == state.SERVERLESS:
         return DEFAULT_POOL_SLOTS
+    if compute == state.DRIVER_POOL:
+        return DRIVER_SLOTS
     row = store.resource("compute", compute)
     if row is None:
         return None

@@ -22,11 +22,14 @@ ACTIVE = (PREPARING, RUNNING, CANCEL_REQUESTED)  # these hold compute slots
 TERMINAL = (COMPLETED, FAILED, CANCELED)
 
 SERVERLESS = "serverless"
+# The queue of sweep and pipeline parents (their drivers): not a compute, so a parent never takes a
+# slot its own children need; '@' can't start a compute name, so no user compute collides with it.
+DRIVER_POOL = "@drivers"
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS jobs (
     name TEXT PRIMARY KEY,
-    type TEXT NOT NULL,                 -- command
+    type TEXT NOT NULL,                 -- command, sweep, pipeline
     status TEXT NOT NULL,
     compute TEXT NOT NULL,              -- a compute name, or 'serverless'
     slots INTEGER NOT NULL DEFAULT 1,   -- resources.instance_count
@@ -47,6 +50,7 @@ CREATE TABLE IF NOT EXISTS jobs (
     updated_at TEXT NOT NULL
 );
 CREATE INDEX IF NOT EXISTS jobs_status ON jobs(status);
+CREATE INDEX IF NOT EXISTS jobs_parent ON jobs(parent_job_name);
 CREATE TABLE IF NOT EXISTS controlplane (
     id INTEGER PRIMARY KEY CHECK (id = 1),
     pid INTEGER,
@@ -121,6 +125,12 @@ def list_jobs(store: Store, statuses: tuple[str, ...] | None = None) -> list[Job
         sql += f" WHERE status IN ({', '.join('?' * len(statuses))})"
         args = statuses
     return [_row(r) for r in store.read().execute(sql + " ORDER BY seq", args).fetchall()]
+
+
+def list_children(store: Store, parent: str) -> list[JobRow]:
+    """The jobs a sweep or pipeline job started, in submission order."""
+    rows = store.read().execute("SELECT * FROM jobs WHERE parent_job_name=? ORDER BY seq", (parent,)).fetchall()
+    return [_row(r) for r in rows]
 
 
 def jobs_reference_path(store: Store, relpath: str) -> bool:

@@ -38,11 +38,29 @@ def normalise(job: Any) -> tuple[Any, Path, dict, set]:
             if getattr(spec, "default", None) is not None:
                 defaults[name] = spec.default
         job = job._to_job()
+    parent = _parent_job(job)
+    if parent is not None:  # sweep and pipeline jobs: sweep.py and pipeline.py check them
+        return parent, base_path, defaults, declared
+    from workspace.local.automl import submit as automl_submit
+
+    if automl_submit.is_automl(job):  # AutoML jobs: workspace/local/automl/submit.py checks them
+        return job, automl_submit.base_path(job), defaults, declared
     if not isinstance(job, CommandJob):
         kind = getattr(job, "type", None) or type(job).__name__
         raise NotSupportedLocallyError.kind(f"{kind} job", "the pipeline, sweep and AutoML engines (later parts of issue [jobs])")
     declared |= set(job.inputs or {})
     return job, base_path, defaults, declared
+
+
+def _parent_job(job: Any) -> Any:
+    """A SweepJob or PipelineJob (from a ``.sweep(...)`` node too); None for other jobs."""
+    from azure.ai.ml.entities import PipelineJob
+    from azure.ai.ml.entities._builders.sweep import Sweep
+    from azure.ai.ml.sweep import SweepJob
+
+    if isinstance(job, Sweep):
+        return job._to_job()
+    return job if isinstance(job, (SweepJob, PipelineJob)) else None
 
 
 def check_job_name(name: str) -> str:
@@ -61,6 +79,12 @@ def new_job_name() -> str:
 
 def prepare(ctx: WorkspaceContext, job: Any, name: str, base_path: Path, defaults: dict, declared: set) -> dict:
     """The row to insert: validates compute, distribution, code, inputs, outputs, command and environment."""
+    if getattr(job, "type", None) in ("sweep", "pipeline"):
+        return _prepare_parent(ctx, job, name, base_path)
+    if getattr(job, "type", None) == "automl":
+        from workspace.local.automl.submit import prepare_automl
+
+        return prepare_automl(ctx, job, name, base_path)
     resources = _resources(job.resources)
     instance_count = int(resources.get("instance_count") or 1)
     distribution = _distribution(job.distribution)
@@ -87,6 +111,16 @@ def prepare(ctx: WorkspaceContext, job: Any, name: str, base_path: Path, default
         "spec": spec, "experiment_name": experiment, "display_name": job.display_name or name,
         "parent_job_name": getattr(job, "parent_job_name", None), "created_by": ctx.user,
     }
+
+
+def _prepare_parent(ctx: WorkspaceContext, job: Any, name: str, base_path: Path) -> dict:
+    if job.type == "sweep":
+        from workspace.local.controlplane.sweep import prepare_sweep
+
+        return prepare_sweep(ctx, job, name, base_path)
+    from workspace.local.controlplane.pipeline import prepare_pipeline
+
+    return prepare_pipeline(ctx, job, name, base_path)
 
 
 def _resources(resources: Any) -> dict:

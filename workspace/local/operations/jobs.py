@@ -4,7 +4,10 @@
 run, inserts the job as NotStarted and makes sure the control plane runs; the
 control plane queues it (Queued), starts it when its compute has a free slot
 (Preparing, Running) and records how it ended (Completed, Failed, Canceled).
-Entities in and out are azure-ai-ml's ``CommandJob``.
+Entities in and out are azure-ai-ml's ``CommandJob``, ``SweepJob`` and
+``PipelineJob``; a sweep's trials and a pipeline's steps are child jobs
+(``list(parent_job_name=...)``), run by a driver on no compute slot
+(``controlplane/drivers.py``).
 """
 
 from __future__ import annotations
@@ -87,9 +90,11 @@ class JobOperations:
 
     def begin_cancel(self, name: str, **_: Any) -> JobPoller:
         """A waiting job is Canceled at once; a running one is killed by the control plane."""
+        from workspace.local.controlplane.children import cancel_children
         from workspace.local.controlplane.finish import finish_job
 
         self._row(name)
+        cancel_children(self._ctx, name)  # a sweep's trials, a pipeline's steps; the daemon catches late ones
         if finish_job(self._ctx, name, state.CANCELED, only_from=state.WAITING):
             return JobPoller(self, name)
         # Not waiting (any more): if it runs, the control plane kills its process group.
@@ -133,6 +138,15 @@ class JobOperations:
         if output_name is None:
             _copy(job_folder(self._ctx.root, name) / "user_logs", target / "artifacts" / "user_logs")
 
+    def trials(self, name: str) -> list[dict]:
+        """A sweep's trials (not in MLClient): name, status, parameters, primary metric, intervals, reason."""
+        from workspace.local.controlplane.sweep import trials
+
+        row = self._row(name)
+        if row.type != "sweep":
+            raise UserInputError.invalid("name", name, f"is a {row.type} job; only sweep jobs have trials")
+        return trials(self._ctx, name)
+
     def archive(self, name: str, **_: Any) -> None:
         self._row(name)
         state.update_job(self._store, name, archived=1)
@@ -175,6 +189,14 @@ class JobOperations:
 
 
 def _to_entity(ctx: WorkspaceContext, row: state.JobRow) -> Any:
+    if row.type in ("sweep", "pipeline"):
+        from workspace.local.controlplane.parents import to_entity
+
+        return to_entity(row, _properties(ctx, row), creation_context(row.created_by, row.created_at, row.updated_at))
+    if row.type == "automl":
+        from workspace.local.automl.entity import to_entity as automl_entity
+
+        return automl_entity(row, _properties(ctx, row), creation_context(row.created_by, row.created_at, row.updated_at))
     from azure.ai.ml import Input, Output
     from azure.ai.ml.entities import CommandJob, CommandJobLimits, JobResourceConfiguration
     spec = row.spec
@@ -187,8 +209,7 @@ def _to_entity(ctx: WorkspaceContext, row: state.JobRow) -> Any:
         for n, o in (spec.get("outputs") or {}).items()
     }
     run_id = row.mlflow_run_id
-    properties = {**spec.get("properties", {}), "mlflow.runId": run_id, "azureml.jobFolder": str(job_folder(ctx.root, row.name))}
-    properties.update({k: v for k, v in (("StartTimeUtc", row.started_at), ("EndTimeUtc", row.ended_at), ("error", row.error)) if v})
+    properties = _properties(ctx, row)
     job = CommandJob(
         name=row.name, display_name=row.display_name, description=spec.get("description"),
         tags={**spec.get("tags", {}), "mlflow.runId": run_id}, properties=properties,
@@ -201,6 +222,12 @@ def _to_entity(ctx: WorkspaceContext, row: state.JobRow) -> Any:
         creation_context=creation_context(row.created_by, row.created_at, row.updated_at),
     )
     return job
+
+
+def _properties(ctx: WorkspaceContext, row: state.JobRow) -> dict:
+    properties = {**row.spec.get("properties", {}), "mlflow.runId": row.mlflow_run_id, "azureml.jobFolder": str(job_folder(ctx.root, row.name))}
+    properties.update({k: v for k, v in (("StartTimeUtc", row.started_at), ("EndTimeUtc", row.ended_at), ("error", row.error)) if v})
+    return properties
 
 
 def _environment(plan: dict) -> Any:
