@@ -135,6 +135,7 @@ def submitted_line(job: Any) -> str:
 def follow(client: Any, name: str, out=None, err=None) -> int:
     """Print the job's log as it grows, with progress lines, until it ends; the exit code for its status."""
     from workspace.local.controlplane import ensure_controlplane
+    from workspace.local.operations.jobs import print_log_from
 
     out, err = out or sys.stdout, err or sys.stderr
     job = client.jobs.get(name)
@@ -144,7 +145,7 @@ def follow(client: Any, name: str, out=None, err=None) -> int:
     last, last_at = None, 0.0
     while True:
         job = client.jobs.get(name)  # before reading the log: no line is missed at the end
-        offset = _print_from(log, offset, out)
+        offset = print_log_from(log, offset, out)
         summary = progress(client, job)
         now = time.monotonic()
         if job.status in TERMINAL:
@@ -179,19 +180,6 @@ def progress(client: Any, job: Any) -> str:
             steps = (job.properties or {}).get("steps")
             parts.append(f"steps {ended}/{steps or len(kids)} ended")
     return " · ".join(parts)
-
-
-def _print_from(log: Path, offset: int, out) -> int:
-    try:
-        with open(log, "rb") as fh:
-            fh.seek(offset)
-            chunk = fh.read()
-    except FileNotFoundError:
-        return offset
-    if chunk:
-        out.write(chunk.decode(errors="replace"))
-        out.flush()
-    return offset + len(chunk)
 
 
 def _elapsed(seconds: float) -> str:

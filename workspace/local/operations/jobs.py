@@ -112,7 +112,7 @@ class JobOperations:
         log, offset = std_log(self._ctx.root, name), 0
         while True:
             ended = self._row(name).status in state.TERMINAL  # read before the log: no line is missed
-            offset = _print_from(log, offset, out)
+            offset = print_log_from(log, offset, out)
             if ended:
                 break
             time.sleep(0.25)
@@ -238,7 +238,8 @@ def _environment(plan: dict) -> Any:
     return Environment._load(data=plan["spec"])
 
 
-def _print_from(log: Path, offset: int, out) -> int:
+def print_log_from(log: Path, offset: int, out) -> int:
+    """Write what the log gained since ``offset``; returns the new offset."""
     try:
         with open(log, "rb") as fh:
             fh.seek(offset)
