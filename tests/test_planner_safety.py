@@ -28,7 +28,8 @@ def test_an_explicit_deletion_is_proposed(workspace):
 
 @pytest.mark.parametrize(("text", "says"), [
     ("delete it", "type its name"),
-    ("remove my gpu cluster", "type its name"),         # "gpu cluster" resolves to gpu-cluster, but wasn't typed
+    ("remove my cluster", "type its name"),             # two clusters: which one isn't said
+    ("bob should no longer be a reader", "say “revoke"),  # a hint, not a request
     ("get rid of the datastore", "type its name"),
     ("I don't need cpu-cluster anymore", "say “delete cpu-cluster”"),
     ("cpu-cluster is useless", ""),
@@ -38,6 +39,15 @@ def test_a_deletion_is_never_guessed(workspace, text, says):
                result("compute-get", "{}"), assistant("ok")]
     reply = plan(text, workspace, history)
     assert destructive_calls(reply) == [] and says in reply.text
+
+
+@pytest.mark.parametrize(("text", "call"), [
+    ("kill the gpu cluster", ("compute-delete", {"name": "gpu-cluster"})),          # its words, in order
+    ("ci-alice isn't needed anymore, please get rid of it", ("compute-delete", {"name": "ci-alice"})),  # named here
+    ("remove bob's reader role", ("access-revoke", {"principal": "bob", "role": "Reader"})),
+])
+def test_a_name_said_in_the_users_own_words_is_explicit(workspace, text, call):
+    assert plan(text, workspace).calls == (call,)
 
 
 def test_typing_the_name_after_the_question_is_explicit(workspace):

@@ -139,11 +139,13 @@ def _undo(tool: str, data: dict) -> str:
 
 
 def _rows(tool: str, data: dict) -> str:
-    columns = [str(c) for c in data["columns"]][:8]
+    every = [str(c) for c in data["columns"]]
+    columns = every[:8]
     rows = [dict(zip(columns, row)) for row in data["rows"]]
     total = data.get("total_rows")
-    head = f"First {len(rows)} rows of {data.get('name', 'the data')}" + (f" ({total} in all)" if total else "") + ":"
-    return f"{head}\n\n{table(rows, columns)}"
+    named = f"{data.get('name', 'The data')} has {len(every)} columns: {', '.join(every)}."
+    head = f"First {len(rows)} rows" + (f" ({total} in all)" if total else "") + ":"
+    return f"{named}\n\n{head}\n\n{table(rows, columns)}"
 
 
 def _check(tool: str, data: dict) -> str:
@@ -157,7 +159,8 @@ def _summary(tool: str, data: dict) -> str:
     counts = data["counts"]
     held = [f"{n} {k}" + (f" ({', '.join(map(str, data.get(k, [])[:5]))})" if n else "") for k, n in counts.items()]
     where = f" at {data['root']}" if data.get("root") else ""
-    return f"Workspace **{data.get('name')}**{where}: " + "; ".join(held) + "."
+    tracking = f"\n\nMLflow tracking URI: {data['tracking_uri']}" if data.get("tracking_uri") else ""
+    return f"Workspace **{data.get('name')}**{where}: " + "; ".join(held) + "." + tracking
 
 
 _SHAPES = (

@@ -27,12 +27,12 @@ from typing import Any
 
 from agent.planner import phrasings
 from agent.planner.chains import source_for, value_from
-from agent.planner.extract import Context, Extraction, extract
+from agent.planner.extract import Context, Extraction, extract, typed
 from agent.planner.intents import ranked
 from agent.planner.knowledge import Knowledge
 from agent.planner.lexicon import STOPWORDS, stem, tokenize
 from agent.planner.references import Mention, WorkspaceView
-from agent.planner.scoring import rank
+from agent.planner.scoring import deletion_said, names_in, rank
 from agent.planner.spans import Reading
 from agent.planner.toolinfo import Tool
 from agent.planner.turns import Turn, mentions_in
@@ -42,6 +42,7 @@ from agent.planner.words import ask_missing, ask_which_tool, capabilities, confi
 # two tools closer than MARGIN make a question.
 LOW, CONFIDENT, MARGIN = 0.3, 0.38, 0.05
 MAX_CHAIN = 2  # questions in a row about one request
+HINT = "_hint"  # an aside: a deletion hinted at, not asked for
 
 
 @dataclass
@@ -77,7 +78,8 @@ class Dialogue:
 
     def plan_turn(self, turns: list[Turn], index: int, depth: int = MAX_CHAIN) -> Plan:
         frame = self._pending(turns, index, depth)
-        ctx = Context(self.k, self.workspace, self.user, mentions_in(turns[:index], self.k.tools), turns[index].results)
+        ctx = Context(self.k, self.workspace, self.user, mentions_in(turns[:index], self.k.tools), turns[index].results,
+                      said=turns[index].text)
         text = turns[index].text
         if frame is not None:
             continued = self._continue(frame, text, ctx)
@@ -93,8 +95,12 @@ class Dialogue:
     def plan_text(self, text: str, ctx: Context) -> Plan:
         """Each clause in order; a question stops there (the rest waits for the answer), an aside is skipped."""
         plan, asides = Plan(), []
-        clauses = split_clauses(text)
+        clauses = [part for clause in split_clauses(text) for part in self._gapped(clause)]
+        mentioned = len(ctx.mentions)
         for number, clause in enumerate(clauses):
+            # "register ./v3 as diabetes and archive version 1": a later clause that names nothing means
+            # what an earlier clause of this sentence named.
+            ctx.implicit = len(ctx.mentions) > mentioned
             outcome = self.plan_clause(clause, ctx)
             plan.calls.extend(outcome.calls)
             plan.chained.extend(outcome.chained)
@@ -106,11 +112,39 @@ class Dialogue:
                 return plan
             if outcome.aside:
                 asides.append((clause, outcome))
+                self._remember_names(clause, ctx)  # "ci-alice isn't needed anymore, get rid of it"
         if asides and not plan.calls:
-            plan.text = asides[0][1].text
+            plan.text = next((a.text for _, a in asides if a.aside == HINT), asides[0][1].text)
         else:  # "hi, list my clusters": the greeting needs no remark; what wasn't understood does
             plan.text = " ".join(unclear(clause) for clause, aside in asides if aside.aside == phrasings.OTHER)
         return plan
+
+    def _gapped(self, clause: str) -> list[str]:
+        """'grant Reader to gina@x.com and Contributor to hank@x.com': the verb is said once for both."""
+        reading = self.k.read(clause)
+        valued = [i for i, span in enumerate(reading.owner) if span is not None and span.kind in _OBJECT_SPANS]
+        first = next((w for w in reading.words if w not in STOPWORDS), "")
+        if first not in phrasings.ACTION_VERBS or not valued:
+            return [clause]
+        for i, token in enumerate(reading.tokens):
+            right = [j for j in valued if j > i]
+            if token.low != "and" or reading.owner[i] is not None or not right or not any(j < i for j in valued):
+                continue
+            rest = clause[reading.tokens[i + 1].start:].strip() if i + 1 < len(reading.tokens) else ""
+            if not rest or _starts_request(tokenize(rest), 0):
+                return [clause]  # a verb of its own: split_clauses did that already
+            first_value = min(j for j, span in enumerate(reading.owner) if span is not None and not span.weak)
+            head = clause[:reading.tokens[first_value].start].strip()
+            head = " ".join(w for w in head.split() if w.lower() not in ("both", "either"))
+            return [clause[:token.start].strip(" ,"), f"{head} {rest}"]
+        return [clause]
+
+    def _remember_names(self, clause: str, ctx: Context) -> None:
+        """Existing resources a clause named without asking anything of them, for a later "it"."""
+        kinds = {t.kind for t in self.k.tools.values() if t.primary is not None and not t.principal_kind}
+        for token in names_in(self.k.read(clause), self.k, joined=False):
+            for kind in sorted(self.workspace.kinds_of(token, kinds)):
+                ctx.mentions.append(Mention(kind, token))
 
     def _remember(self, calls: list[tuple[str, dict]], ctx: Context) -> None:
         for name, arguments in calls:
@@ -130,12 +164,20 @@ class Dialogue:
         tool = self.k.tools[forced]
         if tool.destructive and not _destructive_verb(tool, reading):
             return Plan(text=confirm_destructive(tool, _any_name(reading)))
-        found = extract(tool, reading, ctx if not tool.destructive
-                        else Context(self.k, self.workspace, self.user, [], ctx.results), preset)
+        found = extract(tool, reading, ctx if not tool.destructive else self._typed_only(ctx), preset)
+        if tool.destructive and ctx.said:
+            whole = self.k.read(ctx.said)  # a name typed anywhere in the message is the user's own word
+            found.explicit |= {k for k, v in found.args.items() if typed(v, whole, self.user)}
         first = self._chain(tool, found, reading, ctx)
         if first is not None:
             return first
         return self._decide(tool, found, clause)
+
+    def _typed_only(self, ctx: Context) -> Context:
+        """For a deletion, "it" may only mean a resource named in the user's own message."""
+        said = {t.low for t in self.k.read(ctx.said).tokens} if ctx.said else set()
+        mentions = [m for m in ctx.mentions if m.name.lower() in said]
+        return Context(self.k, self.workspace, self.user, mentions, ctx.results, ctx.implicit, ctx.said)
 
     def _chain(self, tool: Tool, found: Extraction, reading: Reading, ctx: Context) -> Plan | None:
         """'register the best model as x': the path comes from the tool that knows the best model."""
@@ -179,11 +221,11 @@ class Dialogue:
 
     def intent(self, reading: Reading, ctx: Context) -> str | Plan:
         """The tool meant, or a Plan that answers instead (capabilities, or a question between two tools)."""
-        ranking, evidence = rank(self.k, reading, self.labels, self.workspace, ctx.mentions)
+        ranking, evidence = rank(self.k, reading, self.labels, self.workspace, ctx.mentions, ctx.implicit)
         (top, score), runner = ranking[0], (ranking[1] if len(ranking) > 1 else ("", 0.0))
         unsaid = evidence.unsaid_deletion(ranking, max(score, CONFIDENT))
         if unsaid is not None:  # "I don't need cpu-cluster anymore": say how to ask for it, don't act
-            return Plan(text=confirm_destructive(self.k.tools[unsaid], _any_name(reading)))
+            return Plan(text=confirm_destructive(self.k.tools[unsaid], _any_name(reading)), aside=HINT)
         if top in phrasings.PSEUDO_INTENTS or score < LOW:
             label = top if score >= LOW else phrasings.OTHER
             return Plan(text=capabilities(self.k, self.offered, label), aside=label)
@@ -209,9 +251,12 @@ class Dialogue:
         if self._new_request(reading, frame, ctx):
             return None
         tool = self.k.tools[frame.tool]
-        found = extract(tool, reading, ctx if not tool.destructive else Context(self.k, self.workspace, self.user, []),
-                        frame.args)
+        found = extract(tool, reading, ctx if not tool.destructive else Context(self.k, self.workspace, self.user, []))
+        said = set(found.args)  # what the answer says wins over what the question's turn guessed
+        found.args = {**frame.args, **found.args}
+        found.missing = [m for m in found.missing if m not in found.args]
         _bare_answer(found, tool, reading, frame)
+        found.explicit |= said
         found.explicit |= {k for k in frame.args if k != (tool.primary.name if tool.primary else None)}
         found.explicit |= self._explicit_in(tool, frame.clause, found.args)
         return self._with_rest(self._decide(tool, found, frame.clause), frame, ctx)
@@ -273,6 +318,9 @@ def split_clauses(text: str) -> list[str]:
     return [c.strip(" ,;.") for c in clauses if c.strip(" ,;.")]
 
 
+_OBJECT_SPANS = ("name", "email", "path", "uri", "quoted", "ref")
+
+
 def _starts_request(tokens: list, j: int) -> bool:
     while j < len(tokens) and tokens[j].low in ("then", "also", "please", "and"):
         j += 1
@@ -280,8 +328,7 @@ def _starts_request(tokens: list, j: int) -> bool:
 
 
 def _destructive_verb(tool: Tool, reading: Reading) -> bool:
-    said = set(reading.words)
-    return bool(said & (phrasings.DESTRUCTIVE_VERBS | {tool.verb})) or "no longer" in " ".join(reading.words)
+    return tool.verb in reading.words or deletion_said(reading.words)
 
 
 def _users_verb(tool: Tool, clause: str, k: Knowledge) -> str | None:

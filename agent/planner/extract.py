@@ -20,11 +20,12 @@ from typing import Any
 from agent.planner import phrasings
 from agent.planner.lexicon import STOPWORDS, stem
 from agent.planner.naming import default_name, kinded, leftovers, primary, references
+from agent.planner.scoring import deletion_said
 from agent.planner.slots import Context, Extraction, State
 from agent.planner.spans import Reading, Span
 from agent.planner.toolinfo import Param, Tool
 
-__all__ = ["Context", "Extraction", "extract"]
+__all__ = ["Context", "Extraction", "extract", "typed"]
 
 _SKIP_AFTER_CUE = frozenset({"a", "an", "the", "it", "is", "be", "to", "my", "new", "=", ":"})
 _QUANTIFIERS = frozenset({"all", "every", "each", "any", "some", "no", "last", "latest", "first", "new"})
@@ -36,16 +37,28 @@ def extract(tool: Tool, reading: Reading, ctx: Context, preset: dict[str, Any] |
     for step in (_enums, _flags, _numbers, _paths, _refs, _versions, _tags, kinded, _cued, _action,
                  primary, leftovers, references, default_name):
         step(state)
-    explicit = {name for name, value in state.args.items() if _typed(value, reading)}
+    explicit = {name for name, value in state.args.items() if typed(value, reading, ctx.user)}
     missing = [p.name for p in tool.params if p.required and p.name not in state.args]
     return Extraction(state.args, explicit, missing, state.options)
 
 
 def _typed(value: Any, reading: Reading) -> bool:
+    """Whether the user typed a value: as it is, as a reference to it (x:2, x@latest), as the part of an
+    email before the "@" ("bob"), or with spaces for its hyphens ("gpu cluster")."""
+    return typed(value, reading)
+
+
+def typed(value: Any, reading: Reading, user: str = "") -> bool:
     if not isinstance(value, str):
         return True
     low = value.lower()
-    return any(t.low == low or t.low.startswith(f"{low}:") or t.low.startswith(f"{low}@") for t in reading.tokens)
+    if any(t.low == low or t.low.startswith((f"{low}:", f"{low}@")) for t in reading.tokens):
+        return True
+    if "@" in low and low.split("@")[0] in {t.low for t in reading.tokens}:
+        return True
+    if low == user.lower() and re.search(r"\b(my own|myself|me)\b", reading.text.lower()):
+        return True  # "take away my own Owner role": the user named themselves
+    return "-" in low and low.replace("-", " ") in " ".join(reading.words)
 
 
 # -- enums, flags, numbers ---------------------------------------------------
@@ -194,28 +207,46 @@ def _cued(s: State) -> None:
         if param.type != "string" or param.enum or not s.unfilled(param) or param is s.tool.primary or not cues:
             continue
         for i, word in enumerate(s.r.words):
-            if word in cues or (param.secret and word in ("key", "token", "sas")):
-                j = _next_value(s, i + 1)
+            if word in cues:
+                # "image python:3.11", or "the python:3.11-slim image"; a secret may look like a=b&c=d
+                j = _next_value(s, i + 1, param.secret)
+                j = j if j is not None else _value_before(s, i)
                 span = s.r.owner[j] if j is not None else None
                 if param.is_path and not (span is not None and span.kind in ("path", "uri", "quoted")):
                     continue  # a path parameter takes a path
+                if param.secret and j is not None and not _secret_shaped(s.r.tokens[j].text):
+                    continue  # "no key needed": "needed" is no key
                 if j is not None and s.put(param, s.r.tokens[j].text, j):
                     break
 
 
-def _next_value(s: State, j: int) -> int | None:
+def _next_value(s: State, j: int, secret: bool = False) -> int | None:
     """The value after a cue word ("account acme"): a name-like token, not a filler ("version of")."""
     while j < len(s.r.tokens) and s.r.words[j] in _SKIP_AFTER_CUE | {"account", "container", "key", "token", "called", "named"}:
         j += 1
     if j >= len(s.r.tokens) or j in s.used:
         return None
     token, span = s.r.tokens[j], s.r.owner[j]
-    if token.quoted or (span is not None and span.kind in ("name", "ref", "path", "uri")):
+    if token.quoted or (span is not None and span.kind in ("name", "ref", "path", "uri") + (("kv",) if secret else ())):
         return j
     word = s.r.words[j]
     ordinary = word in STOPWORDS or word in _QUANTIFIERS or word in phrasings.ACTION_VERBS or stem(word) in s.nouns
     technical = any(c in token.text for c in "/:.@_-")  # "nvidia/cuda:12.0-base"
     return j if span is None and (token.low.isalnum() or technical) and not ordinary else None
+
+
+def _secret_shaped(text: str) -> bool:
+    return len(text) >= 12 and not text.isalpha()
+
+
+def _value_before(s: State, i: int) -> int | None:
+    """'the python:3.11-slim image': a technical token right before the cue word."""
+    j = i - 1
+    if j < 0 or j in s.used:
+        return None
+    span = s.r.owner[j]
+    technical = any(c in s.r.tokens[j].text for c in "/:.@_-")
+    return j if technical and (span is None or span.kind in ("name", "ref", "path", "uri")) else None
 
 
 def _action(s: State) -> None:
@@ -242,7 +273,7 @@ def _tool_named_by_words(s: State) -> str | None:
         if tool.plugin not in kinds:
             continue
         score = 2.0 if stem(tool.verb) in said else 1.0 if said & s.ctx.knowledge.verbs.get(tool.name, frozenset()) else 0.0
-        if tool.destructive and said & phrasings.DESTRUCTIVE_VERBS:
+        if tool.destructive and deletion_said(s.r.words):
             score = max(score, 2.0)
         score += 0.5 if score and tool.writes else 0.0  # a permission question is about changing things
         if score and (best is None or score > best[0]):
@@ -259,7 +290,7 @@ def _azure_action(s: State) -> str | None:
     if permission is None or permission.count("/") < 3:
         return None
     said = set(s.r.words)
-    verb = "delete" if said & phrasings.DESTRUCTIVE_VERBS else "write" if said & phrasings.ACTION_VERBS - {"who", "what", "which"} else "read"
+    verb = "delete" if deletion_said(s.r.words) else "write" if said & phrasings.ACTION_VERBS - {"who", "what", "which"} else "read"
     return f"{permission.rsplit('/', 1)[0]}/{verb}"
 
 

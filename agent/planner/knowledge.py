@@ -38,6 +38,7 @@ class Knowledge:
     stems: frozenset[str] = frozenset()
     kind_nouns: frozenset[str] = frozenset()
     verbs: dict[str, frozenset[str]] = field(default_factory=dict)  # per tool: the verbs its phrasings use
+    described: dict[str, frozenset[str]] = field(default_factory=dict)  # per tool: its description's words
 
     def is_plain(self, word: str) -> bool:
         return word in self.vocabulary or stem(word) in self.stems
@@ -54,9 +55,6 @@ class Knowledge:
         if "-" in word and word.replace("-", "") in self.speller.known:  # "un-archive", "re-start"
             return word.replace("-", "")
         return self.speller.correct(word)
-
-    def kinds(self) -> set[str]:
-        return {t.plugin for t in self.tools.values()}
 
     def nouns(self) -> dict[str, str]:
         """Kind noun -> plugin, e.g. cluster -> compute, dataset -> data."""
@@ -93,7 +91,16 @@ def build(specs: list[Any]) -> Knowledge:
     plain = lambda word: word in vocabulary or stem(word) in stems  # noqa: E731
     documents, profiles = _documents(tools, enums, plain, nouns)
     verbs = {name: _verbs(tool, plain, nouns) for name, tool in tools.items()}
-    return Knowledge(tools, enums, speller, frozenset(vocabulary), IntentIndex(documents, profiles), stems, nouns, verbs)
+    described = {name: _described(tool, nouns) for name, tool in tools.items()}
+    return Knowledge(tools, enums, speller, frozenset(vocabulary), IntentIndex(documents, profiles), stems, nouns, verbs,
+                     described)
+
+
+def _described(tool: Tool, nouns: frozenset[str]) -> frozenset[str]:
+    """Stems of what a tool's first description paragraph says it shows or does ("tags", "columns")."""
+    first = tool.description.split("\n\n")[0].lower()
+    return frozenset(stem(w) for w in _WORDS.findall(first) if w not in STOPWORDS and len(w) > 3 and w not in nouns
+                     and stem(w) not in {stem(n) for n in nouns})
 
 
 def _verbs(tool: Tool, plain: Any, nouns: frozenset[str]) -> frozenset[str]:
@@ -103,7 +110,7 @@ def _verbs(tool: Tool, plain: Any, nouns: frozenset[str]) -> frozenset[str]:
     for text in (*tool.examples, *phrasings.EXTRA_EXAMPLES.get(tool.name, ())):
         words = [w for w in _WORDS.findall(text.lower()) if w not in STOPWORDS and w not in phrasings.QUESTION_WORDS]
         main = next((w for w in words if w in action), None)  # the phrasing's main verb, not "... that scales"
-        first = [w for w in words[:1] if len(w) > 2 and w not in nouns]  # "peek at ...", "frobnicate ...", not "models ..."
+        first = [w for w in words[:1] if len(w) > 2 and w not in nouns and plain(w)]  # "peek at ...", not "models", "carol"
         found |= {stem(w) for w in (main, *first) if w}
     return frozenset(found)
 

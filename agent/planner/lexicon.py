@@ -100,10 +100,6 @@ def stem(word: str) -> str:
     return w
 
 
-def content_words(tokens: list[Token]) -> list[str]:
-    return [t.low for t in tokens if t.is_word and t.low not in STOPWORDS]
-
-
 def number_of(word: str) -> float | None:
     """'4' -> 4, 'four' -> 4, '1.5' -> 1.5; None for anything else."""
     low = word.lower()

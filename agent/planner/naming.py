@@ -18,6 +18,8 @@ from agent.planner.toolinfo import Param, param_kind
 
 NAME_CUES = ("called", "named", "name", "call")
 SAID_NAME = 90  # trust of a name the user introduced ("called X", or quoted)
+_TARGET_WORDS = frozenset({"to", "for", "on", "onto", "into", "from"})
+PERSON_PRONOUNS = frozenset({"him", "her", "his", "them", "their"})
 PRINCIPAL_CUES = frozenset({"make", "give", "grant", "to", "from", "let", "allow", "for", "does", "can", "user", "add",
                             "assign", "is", "has", "did", "should"})
 
@@ -50,8 +52,11 @@ def primary(s: State) -> None:
     if param is None or not s.unfilled(param):
         return
     candidates = _principal_candidates(s) if s.tool.principal_kind else _name_candidates(s, param)
-    # An optional name of something new ("name for the new job") only comes from "called X"/"as X"/"job X".
-    floor = 20 if param.required else 50 if s.tool.function.startswith("create") else 40
+    # An optional name of something new ("name for the new job") only comes from "called X"/"as X"/"job X";
+    # so does a new resource's name (an unknown word isn't one); and "it" beats an unknown word.
+    creates = s.tool.function.startswith("create")
+    referred = bool(set(s.r.words) & PRONOUNS) and last_mention(s.ctx.mentions, {s.tool.kind}) is not None
+    floor = 50 if creates else 40 if (referred or not param.required) else 20
     for trust, index, value in sorted(candidates, key=lambda c: (-c[0], c[1])):
         if trust >= floor and s.put(param, value, index):
             return
@@ -64,13 +69,15 @@ def primary(s: State) -> None:
 
 
 def leftovers(s: State) -> None:
-    """Other required strings ("to green" for a deployment) take the name-like words nobody used."""
+    """Other required strings ("to green" for a deployment) take the name-like words nobody used:
+    a name-shaped or known one, or a plain unknown word right after "to"/"for"/"on"."""
     for param in s.tool.params:
         if param.type != "string" or param.enum or not param.required or not s.unfilled(param) or param.is_path:
             continue
-        if "tool name" in param.description.lower():
+        if param is s.tool.primary or "tool name" in param.description.lower():
             continue
-        candidates = [c for c in _name_candidates(s, param) if c[0] >= 20 and c[1] not in s.used]
+        candidates = [c for c in _name_candidates(s, param) if c[1] not in s.used and (
+            c[0] >= 40 or (c[0] >= 20 and c[1] > 0 and s.r.words[c[1] - 1] in _TARGET_WORDS))]
         for _, index, value in sorted(candidates, key=lambda c: (-c[0], c[1])):
             if s.put(param, value, index):
                 break
@@ -88,10 +95,12 @@ def _name_candidates(s: State, param: Param) -> list[tuple[int, int, str]]:
         before = r.words[i - 1] if i else ""
         if t.quoted:
             found.append((100, i, t.text))
+        elif t.low in STOPWORDS and not _article_as_name(r, i):
+            continue  # "call it X": "it" is no name
         elif before in NAME_CUES or (i >= 2 and r.words[i - 2] in NAME_CUES and before == "it"):
             found.append((90, i, t.text))
-        elif before == "as" and s.tool.writes and t.low not in s.nouns:
-            found.append((80, i, t.text))
+        elif before == "as" and s.tool.writes and t.low not in s.nouns and (span is not None or _unknown(s, t.low)):
+            found.append((80, i, t.text))  # "as sales", not "as before"
         elif t.low in known:
             found.append((60, i, known[t.low]))
         elif before in s.nouns and (span is not None or _unknown(s, t.low)):
@@ -107,6 +116,12 @@ def _name_candidates(s: State, param: Param) -> list[tuple[int, int, str]]:
     return found
 
 
+def _article_as_name(r, i: int) -> bool:
+    """'a cluster called a': "a" ends the clause (or "and"/"with" follow), so it is the name."""
+    following = r.words[i + 1] if i + 1 < len(r.words) else ""
+    return r.words[i] in ("a", "an") and r.words[i - 1] in NAME_CUES and following in ("", "and", "with", "then")
+
+
 def _unknown(s: State, word: str) -> bool:
     return word.isalnum() and word not in STOPWORDS and not s.ctx.knowledge.is_plain(word) and stem(word) not in s.nouns
 
@@ -114,6 +129,11 @@ def _unknown(s: State, word: str) -> bool:
 def _principal_candidates(s: State) -> list[tuple[int, int, str]]:
     r, found = s.r, []
     known = {n.lower(): n for n in s.ctx.workspace.names(s.tool.kind)}
+    # "bob" is bob@contoso.com when exactly one known principal is called that before the "@".
+    local: dict[str, list[str]] = {}
+    for low, name in known.items():
+        local.setdefault(low.split("@")[0], []).append(name)
+    known.update({part: names[0] for part, names in local.items() if len(names) == 1 and part not in known})
     for t in r.tokens:
         i, span = t.index, r.owner[t.index]
         if i in s.used or (span is not None and span.kind not in ("email", "name", "quoted")):
@@ -126,14 +146,18 @@ def _principal_candidates(s: State) -> list[tuple[int, int, str]]:
             before = r.words[i - 1] if i else ""
             possessive = r.text[t.end:t.end + 2] in ("'s", "’s")
             found.append((70 if before in PRINCIPAL_CUES or possessive else 20, i, t.text))
-    if not found and _self_reference(s):
-        found.append((60, -1, s.ctx.user))
+    if _self_reference(s):
+        found.append((65, -1, s.ctx.user))
+    mention = last_mention(s.ctx.mentions, {s.tool.kind})
+    if set(r.words) & PERSON_PRONOUNS and mention is not None:
+        found.append((65, -1, mention.name))  # "revoke her access" after "alice left"
     return found
 
 
 def _self_reference(s: State) -> bool:
     text = " ".join(s.r.words)
-    return bool(re.search(r"\b(my (roles?|access|permissions?)|can i|do i|am i|make me|grant me|give me)\b", text))
+    return bool(re.search(r"\b(my (own )?(roles?|access|permissions?|owner|reader|contributor)|my own|can i|do i|am i|"
+                          r"make me|grant me|give me)\b", text))
 
 
 def references(s: State) -> None:
@@ -147,7 +171,7 @@ def references(s: State) -> None:
     words, kind = set(s.r.words), s.tool.kind
     said_noun = bool(words & s.nouns)
     mention = last_mention(s.ctx.mentions, {kind})
-    if words & PRONOUNS and mention is not None and s.put(param, mention.name):
+    if (words & PRONOUNS or s.ctx.implicit) and mention is not None and s.put(param, mention.name):
         return
     if said_noun and words & phrasings.LATEST_WORDS:
         latest = s.ctx.workspace.latest(kind)
@@ -170,7 +194,9 @@ def default_name(s: State) -> None:
     text = " ".join(s.r.words) + " " + str(s.args.get("size", "")).lower() + " " + str(s.args.get("type", ""))
     if any(word in text for word in phrasings.NO_DEFAULT_NAME_WHEN.get(s.tool.name, ())):
         return
-    base = next(name for word, name in rules if not word or re.search(rf"\b{word}", text))
+    base = next((name for word, name in rules if not word or re.search(rf"\b{word}", text)), None)
+    if base is None:
+        return
     name, number = base, 2
     while s.ctx.workspace.has(s.tool.kind, name):
         name, number = f"{base}-{number}", number + 1

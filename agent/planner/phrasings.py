@@ -14,7 +14,7 @@ KIND_NOUNS: dict[str, tuple[str, ...]] = {
     "compute": ("compute", "cluster", "clusters", "instance", "vm", "vms", "machine", "machines", "target", "amlcompute"),
     "data": ("data", "dataset", "datasets", "asset", "assets", "table"),
     "models": ("model", "models"),
-    "environments": ("environment", "environments", "env", "envs", "image"),
+    "environments": ("environment", "environments", "env", "envs"),
     "components": ("component", "components", "step", "steps"),
     "datastores": ("datastore", "datastores", "storage", "container", "store"),
     "access": ("role", "roles", "access", "permission", "permissions", "people", "users"),
@@ -24,11 +24,17 @@ KIND_NOUNS: dict[str, tuple[str, ...]] = {
 # Resource kinds that are people, not workspace objects: their names come from role assignments.
 PRINCIPAL_PARAMS = ("principal", "user", "assignee")
 
-# Verbs that may start a destructive call; the tool's own function name counts too.
+# Words that make a request destructive, said plainly; the tool's own function name counts too.
+# "take" and "get" alone don't ("take a look"): only "take away" / "get rid of" do.
 DESTRUCTIVE_VERBS = frozenset({
-    "delete", "remove", "revoke", "drop", "destroy", "unregister", "erase", "purge", "kill", "tear", "rid",
-    "deprovision", "decommission", "wipe", "take", "nuke",
+    "delete", "remove", "revoke", "drop", "destroy", "unregister", "erase", "purge", "kill", "deprovision",
+    "decommission", "wipe", "nuke",
 })
+DESTRUCTIVE_PHRASES = ("take away", "get rid", "tear down", "take off")
+# Hints, not requests: "bob should no longer be an owner", "I don't need x anymore". The planner
+# then says how to ask for the deletion; it never proposes one on a hint.
+DELETION_HINTS = (r"\bno longer\b", r"n't\b.*\b(anymore|any more)\b", r"\bnot\b.*\b(anymore|any more)\b")
+
 # Verbs that start a new request when a sentence goes on after "and" / "then".
 ACTION_VERBS = frozenset({
     "create", "make", "add", "register", "upload", "set", "setup", "build", "new", "scale", "resize", "update",
@@ -37,11 +43,16 @@ ACTION_VERBS = frozenset({
     "download", "fetch", "preview", "peek", "check", "undo", "revert", "deploy", "score", "invoke", "cancel", "send",
     "move", "roll", "retire", "hide", "publish", "let", "allow", "who", "what", "which", "train", "tear", "turn",
     "boot", "shut", "pause", "resume", "schedule", "compare", "put", "kill", "provision", "spin", "bump", "attach",
-    "connect", "rotate", "bring", "save", "hide", "wake", "power", "unregister", "forget", "rename", "tag",
+    "connect", "rotate", "bring", "save", "hide", "wake", "power", "unregister", "forget", "rename", "switch", "able",
 })
 CREATE_VERBS = frozenset({"register", "create", "upload", "save", "add", "publish", "make", "new"})
 YES_WORDS = frozenset({"yes", "yep", "yeah", "y", "sure", "ok", "okay", "please", "correct", "right", "exactly", "do"})
 CANCEL_WORDS = frozenset({"cancel", "nevermind", "never", "forget", "abort", "stop", "no", "nope", "nothing"})
+
+# "as before", "as well": words after "as" that are not a name being given.
+NOT_NAMES_AFTER_AS = frozenset({"before", "well", "usual", "needed", "planned", "expected", "default", "always",
+                                "soon", "such", "much", "many", "long", "good", "possible", "discussed", "agreed",
+                                "mltable", "uri_file", "uri_folder", "version", "new", "is", "above", "below"})
 
 # Cues that say which end of a range a number is.
 MAX_CUES = ("up to", "upto", "at most", "max", "maximum", "no more than", "scale out to", "go up to", "limit")
@@ -76,7 +87,8 @@ ENUM_NOISE = frozenset({"standard", "azureml", "uri"})
 # Where a create tool may take a sensible name when the user gives none: the
 # first rule whose word appears in the request wins; a taken name gets -2, -3, ...
 DEFAULT_NAMES: dict[str, tuple[tuple[str, str], ...]] = {
-    "compute-create": (("gpu", "gpu-cluster"), ("nc", "gpu-cluster"), ("", "cpu-cluster")),
+    # only when the request says which ("a cpu cluster"); "a new cluster for batch scoring" is asked about
+    "compute-create": (("gpu", "gpu-cluster"), ("cpu", "cpu-cluster")),
 }
 NO_DEFAULT_NAME_WHEN = {"compute-create": ("instance",)}  # a compute instance is personal: ask for its name
 
@@ -90,8 +102,6 @@ WH_WORDS = frozenset({"what", "which", "who", "whom", "whose", "how", "where", "
 # Words read as another before matching ("every version" is "all versions").
 WORD_SYNONYMS = {"every": "all", "each": "all", "gimme": "give", "pls": "please", "plz": "please", "u": "you"}
 
-# Words that mean the user's own identity in access requests.
-SELF_WORDS = frozenset({"i", "me", "myself"})
 
 # Azure actions for verbs no tool covers yet (access-check answers "who can deploy here?").
 ACTION_WORDS: dict[str, str] = {
@@ -102,6 +112,9 @@ ACTION_WORDS: dict[str, str] = {
     "grant": "Microsoft.Authorization/roleAssignments/write",
 }
 
+# Tools whose first example the capability list offers as "Try ..." (others' when these are absent).
+SHOWCASE = ("workspace-summary", "compute-create", "data-create", "access-check")
+
 # Pseudo-intents: answered with text, never a tool call.
 GREETING, HELP, THANKS, OTHER = "_greeting", "_help", "_thanks", "_other"
 PSEUDO_INTENTS: dict[str, tuple[str, ...]] = {
@@ -109,7 +122,7 @@ PSEUDO_INTENTS: dict[str, tuple[str, ...]] = {
     HELP: ("help", "what can you do?", "what can you do for me", "how do I use this?", "what are your capabilities",
            "show me what you can do", "what commands are there", "how does this work?"),
     THANKS: ("thanks", "thank you", "great, thanks", "cheers", "perfect", "nice one"),
-    OTHER: ("what's the weather", "what is the weather like today", "tell me a joke", "who won the game last night",
+    OTHER: ("summarise the plot of a novel", "summarize this article for me", "what's the weather", "what is the weather like today", "tell me a joke", "who won the game last night",
             "book a flight to paris", "write me a poem", "what time is it", "translate this to french",
             "what's the capital of france", "order a pizza", "play some music", "how are you", "what's the news",
             "recommend a movie", "solve this equation", "what is the meaning of life", "send an email to my boss"),
@@ -126,8 +139,8 @@ EXTRA_EXAMPLES: dict[str, tuple[str, ...]] = {
     "compute-update": ("resize cpu-cluster to 6 nodes", "change max nodes of cpu-cluster to 3", "scale out gpu-cluster",
                        "set min nodes on cpu-cluster to 1", "increase cpu-cluster to 8 nodes"),
     "compute-delete": ("delete compute cpu-cluster", "remove cluster gpu-cluster", "destroy cpu-cluster"),
-    "compute-start": ("power on ci-alice", "resume my compute instance"),
-    "compute-stop": ("power off ci-alice", "shut down my compute instance"),
+    "compute-start": ("power on ci-alice", "resume my compute instance", "switch ci-alice back on"),
+    "compute-stop": ("power off ci-alice", "shut down my compute instance", "switch ci-alice off"),
     "datastores-list": ("list storage", "what storage is connected"),
     "datastores-create_blob": ("attach blob container raw from account mystorage",),
     "datastores-delete": ("delete datastore rawdata", "remove the datastore trainingblobs"),
@@ -151,11 +164,12 @@ EXTRA_EXAMPLES: dict[str, tuple[str, ...]] = {
     "models-download": ("download model diabetes-model to ./m", "download the model files"),
     "access-list": ("what can alice do?", "what roles does bob have", "who has which role", "show role assignments",
                     "list permissions"),
-    "access-grant": ("give alice owner", "assign the contributor role to carol", "add bob as reader"),
+    "access-grant": ("carol needs to be able to read data", "frank should be able to manage compute",
+                     "give the new hire read access", "give alice owner", "assign the contributor role to carol", "add bob as reader"),
     "access-revoke": ("revoke reader from alice", "remove bob's contributor role", "remove owner role from dave"),
     "access-check": ("who is allowed to create clusters", "who can register models",
                      "which roles can delete compute", "who can train models here"),
-    "session-undo": ("undo", "undo the last change", "revert that", "roll that back", "take that back", "undo it"),
+    "session-undo": ("undo", "undo the last change", "revert that", "undo it", "revert my last change"),
 }
 
 # Plain English words that are never resource names (the vocabulary adds the

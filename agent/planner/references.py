@@ -48,10 +48,6 @@ class WorkspaceView:
     def has(self, kind: str, name: str) -> bool:
         return name.lower() in {n.lower() for n in self.names(kind)}
 
-    def canonical(self, kind: str, name: str) -> str | None:
-        """The workspace's spelling of a name given in any letter case."""
-        return next((n for n in self.names(kind) if n.lower() == name.lower()), None)
-
     def kinds_of(self, name: str, kinds: set[str]) -> set[str]:
         return {kind for kind in kinds if self.has(kind, name)}
 

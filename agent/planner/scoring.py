@@ -36,9 +36,12 @@ NAMING = 0.1              # "called X" / "named X" names something new: a create
 PRONOUN = 0.2            # "it"/"that": the kind the conversation named last (half for the ones before)
 SMALL_TALK = 0.45         # a greeting or out-of-scope phrasing this close needs no workspace lookups
 PEOPLE = 0.2              # "who ...?" asks about people: the area whose tools take a principal answers
-VERB_BONUS = 0.06         # the tool's own verb was said ("list", "start")
+VERB_BONUS = 0.1          # the tool's own verb was said ("list", "start")
 VERBLESS_WRITE = 0.25     # a change none of whose verbs was said
 UNSAID_DELETE = 0.3       # a deletion whose verb wasn't said: never the answer
+DELETE_SAID = 0.15        # ...and when it was said, the tools that don't delete are less likely
+NEW_NAME = 0.1            # "named X" where no X exists: something new, not an existing thing
+DESCRIBED = 0.04          # a word of the tool's own description ("what tags does x have?": data-get shows tags)
 NAMELESS = 0.08           # a tool that needs a name, when nothing in the text is one
 PLURAL_LIST = 0.1         # "clusters", "datasets": many things, a listing
 THE_ONE = 0.06            # "the/my/that cluster": one thing, not a listing
@@ -48,11 +51,11 @@ _DETERMINERS = frozenset({"the", "my", "this", "that", "our", "latest", "newest"
 
 
 def rank(k: Knowledge, reading: Reading, labels: set[str], workspace: WorkspaceView,
-         mentions: list[Mention]) -> tuple[list[tuple[str, float]], "Evidence"]:
+         mentions: list[Mention], implicit: bool = False) -> tuple[list[tuple[str, float]], "Evidence"]:
     raw = k.index.score(k.features(reading), labels)
     top = max(raw, key=raw.get) if raw else ""
     small_talk = top in phrasings.PSEUDO_INTENTS and raw[top] >= SMALL_TALK
-    evidence = Evidence(k, reading, workspace, mentions, lookups=not small_talk)
+    evidence = Evidence(k, reading, workspace, mentions, lookups=not small_talk, implicit=implicit)
     scores = k.index.score(k.features(reading, evidence.known_words), labels) if evidence.known_words else raw
     for label in scores:
         scores[label] += evidence.adjust(label)
@@ -63,12 +66,12 @@ class Evidence:
     """What a request says besides its words' similarity; ``adjust`` turns it into a score change per tool."""
 
     def __init__(self, k: Knowledge, reading: Reading, workspace: WorkspaceView, mentions: list[Mention],
-                 lookups: bool = True) -> None:
+                 lookups: bool = True, implicit: bool = False) -> None:
         self.k = k
         self._read_words(reading)
         self._read_form(reading)
         self.named = self._named(reading, workspace, lookups)
-        pronoun = bool(set(reading.words) & PRONOUNS)
+        pronoun = bool(set(reading.words) & PRONOUNS) or (implicit and not names_in(reading, k, joined=False))
         self.referred = {m.kind: PRONOUN / 2 for m in mentions[-3:]} if pronoun else {}
         if pronoun and mentions:
             self.referred[mentions[-1].kind] = PRONOUN
@@ -81,7 +84,7 @@ class Evidence:
         self.stems = {stem(w) for w in words} | set(words)
         loose = [reading.owner[i] is None or reading.owner[i].weak for i in range(len(words))]
         free = [w for i, w in enumerate(words) if loose[i]]
-        in_paths = [w for span in reading.of("path") for w in re.split(r"[^a-z0-9]+", str(span.value).lower())]
+        in_paths = [w for span in reading.of("path") for w in _path_words(str(span.value))]
         self.areas = {nouns.get(w) or nouns.get(stem(w)) for w in (*free, *in_paths)} - {None}
         path_kinds = [nouns.get(w) or nouns.get(stem(w)) for w in in_paths if nouns.get(w) or nouns.get(stem(w))]
         self.path_kind = path_kinds[-1] if path_kinds else None  # "./outputs/model" holds a model
@@ -91,7 +94,8 @@ class Evidence:
                            for i, w in enumerate(words) if loose[i])
         action = (phrasings.ACTION_VERBS | phrasings.DESTRUCTIVE_VERBS) - phrasings.QUESTION_WORDS - {"show", "list", "get", "tell"}
         self.actions = {stem(w) for i, w in enumerate(words) if w in action and loose[i]}
-        self.deleting = bool(set(words) & phrasings.DESTRUCTIVE_VERBS) or "no longer" in " ".join(words)
+        self.deleting = deletion_said(words)
+        self.hinted = deletion_hinted(words)
         self.enums = {v for span in reading.of("enum") for v in span.value}
         self.kinds = {span.kind for span in reading.spans}
 
@@ -105,6 +109,7 @@ class Evidence:
         self.naming = bool(set(words) & {"called", "named"}) or "name it" in " ".join(words) or (
             "as" in words and first in phrasings.CREATE_VERBS)  # "register ./x as y"
         self.people = set(words) & phrasings.PEOPLE_WORDS
+        self.content = {stem(w) for w in words if w not in STOPWORDS and w.isalpha()} - {stem(n) for n in self.k.kind_nouns}
         self.people_areas = {t.plugin for t in self.k.tools.values() if t.principal_kind}
 
     def _named(self, reading: Reading, workspace: WorkspaceView, lookups: bool) -> set[str]:
@@ -113,6 +118,7 @@ class Evidence:
         kinds = {t.kind for t in self.k.tools.values() if t.primary is not None}
         named, known = set(), set()
         self.people_named: set[str] = set()
+        self.new_names: set[str] = set()
         tokens = names_in(reading, self.k)
         if not lookups:
             tokens = [t for t in tokens if not t.isalpha()]
@@ -122,6 +128,8 @@ class Evidence:
                 known.add(token.lower())
                 named |= {kind for kind in found if not self._people(kind)}
                 self.people_named |= {kind for kind in found if self._people(kind)}
+            elif self.naming:
+                self.new_names.add(token.lower())
         self.known_words = frozenset(known)
         return named
 
@@ -179,22 +187,27 @@ class Evidence:
             delta -= VERB_MISMATCH
         if tool.destructive and not self.deleting:
             delta -= UNSAID_DELETE
-        return delta
+        if self.deleting and not tool.destructive and not self.question:
+            delta -= DELETE_SAID
+        return delta + DESCRIBED * min(2, len(self.content & self.k.described.get(label, frozenset())))
 
     def _name_terms(self, tool: Tool) -> float:
         needs_name = tool.primary is not None and tool.primary.required and not tool.function.startswith("create")
         delta = (NAMED_TARGET if self.has_name else -NAMELESS) if needs_name else 0.0
-        if needs_name and self.named and tool.kind not in self.named:
-            delta -= OTHER_KIND
+        if tool.primary is not None and self.named and tool.kind not in self.named and not tool.function.startswith("create"):
+            delta -= OTHER_KIND if needs_name else OTHER_KIND / 2
+        if self.new_names and not self.named:
+            delta += NEW_NAME if tool.function.startswith("create") else -NEW_NAME if needs_name else 0.0
         if self.the_one:
             delta += THE_ONE if needs_name else -THE_ONE if tool.function == "list" else 0.0
         return delta
 
     def unsaid_deletion(self, ranking: list[tuple[str, float]], threshold: float) -> str | None:
         """A deletion that would have won had its verb been said (the user hinted; they must say it)."""
-        for label, score in ranking[:3]:
+        for label, score in ranking[:5]:
             tool = self.k.tools.get(label)
-            if tool is not None and tool.destructive and not self.deleting and score + UNSAID_DELETE >= threshold:
+            if tool is not None and tool.destructive and not self.deleting and (
+                    score + UNSAID_DELETE >= threshold or self.hinted):
                 return label
         return None
 
@@ -214,6 +227,26 @@ class Evidence:
         fits += int(bool(self.kinds & {"path", "uri"}) and any(p.is_path for p in tool.params))
         fits += int("email" in self.kinds and tool.principal_kind)
         return fits
+
+
+def _path_words(path: str) -> list[str]:
+    """The words of a path's folders, and of its last part unless that is a file ("components/train_model.yml")."""
+    parts = [p for p in re.split(r"[\\/]", path.lower()) if p not in ("", ".", "..", "~")]
+    if parts and "." in parts[-1].strip("."):
+        parts = parts[:-1]
+    return [w for part in parts for w in re.split(r"[^a-z0-9]+", part) if w]
+
+
+def deletion_said(words: list[str]) -> bool:
+    """A destructive verb or phrase, said plainly ("delete", "get rid of", "take away")."""
+    text = " ".join(words)
+    return bool(set(words) & phrasings.DESTRUCTIVE_VERBS) or any(p in text for p in phrasings.DESTRUCTIVE_PHRASES)
+
+
+def deletion_hinted(words: list[str]) -> bool:
+    """"dave shouldn't be an operator anymore": what a deletion sounds like, without asking for one."""
+    text = " ".join(words)
+    return any(re.search(pattern, text) for pattern in phrasings.DELETION_HINTS)
 
 
 def names_in(reading: Reading, k: Knowledge, joined: bool = True) -> list[str]:

@@ -19,6 +19,8 @@ class Context:
     user: str = ""
     mentions: list[Mention] = field(default_factory=list)
     results: list[dict[str, Any]] = field(default_factory=list)  # this turn's tool results, for chained values
+    implicit: bool = False  # an earlier clause of this sentence named something a bare clause may mean
+    said: str = ""          # the user's whole message (a deletion's name must be in it)
 
 
 @dataclass

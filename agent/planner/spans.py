@@ -6,8 +6,9 @@ claiming its tokens so that later kinds don't reuse them: quoted strings,
 URIs, paths and emails, references (``name:2``, ``name@latest``), enum values
 of any tool (``DS3 v2``, ``low priority``), durations, percentages, versions,
 counts and ranges (``0 to 4 nodes``, ``up to 4``), ``key=value`` tags, and
-name-shaped tokens (``train-cluster``). The intent matcher sees spans as
-placeholders (PATH, NAME, NUM); the extractor assigns them to parameters.
+name-shaped tokens (``train-cluster``) and whatever follows "called"/"as".
+The intent matcher sees spans as placeholders (``#path``, ``#name``, ``#num``);
+the extractor assigns them to parameters.
 """
 
 from __future__ import annotations
@@ -17,7 +18,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from agent.planner.lexicon import STOPWORDS, Token, number_of, tokenize
-from agent.planner.phrasings import DURATION_UNITS, MAX_CUES, MIN_CUES, UNIT_SYNONYMS
+from agent.planner.phrasings import DURATION_UNITS, MAX_CUES, MIN_CUES, NOT_NAMES_AFTER_AS, UNIT_SYNONYMS
 
 _URI = re.compile(r"^(azureml|https?|wasbs?|abfss?|adl|s3|gs|file)://\S+$|^(runs|models):/\S+$", re.I)
 _EMAIL = re.compile(r"^[\w.+-]+@[\w-]+(\.[\w-]+)+$")
@@ -74,7 +75,7 @@ class Reading:
         return " ".join(self.words[max(0, i - size):i])
 
 
-NAME_CUES = frozenset({"as", "called", "named", "name", "calld"})
+NAME_CUES = frozenset({"as", "called", "named", "name"})
 
 
 def read(text: str, enums: "EnumTable | None" = None, correct: Any = None) -> Reading:
@@ -251,7 +252,8 @@ def _versions(r: Reading) -> None:
 
 def _names(r: Reading) -> None:
     for t in r.tokens:
-        after_cue = t.index > 0 and r.words[t.index - 1] in NAME_CUES and t.low not in STOPWORDS and t.is_word
+        after_cue = t.index > 0 and r.words[t.index - 1] in NAME_CUES and t.low not in STOPWORDS and t.is_word and not (
+            r.words[t.index - 1] == "as" and t.low in NOT_NAMES_AFTER_AS)
         if r.free(t.index) and after_cue:  # "register ./x as fraud": whatever follows "as"/"called" is a name
             r.claim(Span("name", t.index, t.index + 1, t.text, text=t.text))
         elif r.free(t.index) and is_name_shaped(t.text) and r.words[t.index] == t.low:  # "un-archive" was a word

@@ -37,7 +37,7 @@ def capabilities(k: Knowledge, offered: set[str], label: str) -> str:
 
 def _examples(k: Knowledge, offered: set[str]) -> str:
     picked: list[str] = []
-    for wanted in ("workspace-summary", "compute-create", "data-create", "access-check"):
+    for wanted in phrasings.SHOWCASE:
         tool = k.tools.get(wanted)
         if tool is not None and wanted in offered and tool.examples:
             picked.append(f"“{tool.examples[0]}”")
