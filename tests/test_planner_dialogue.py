@@ -29,6 +29,15 @@ from tools.base import ML, ToolPlugin, tool
      [("access-grant", {"principal": "bob", "role": "Reader"}), ("models-list", {})]),
     ("create a cluster called c7 and scale it to 6 nodes",
      [("compute-create", {"name": "c7"}), ("compute-update", {"name": "c7", "max_instances": 6})]),
+    # the verb said once for two objects
+    ("grant Reader to gina@contoso.com and Contributor to hank@contoso.com",
+     [("access-grant", {"principal": "gina@contoso.com", "role": "Reader"}),
+      ("access-grant", {"principal": "hank@contoso.com", "role": "Contributor"})]),
+    ("register data/a.csv as a-data and data/b.csv as b-data",
+     [("data-create", {"name": "a-data", "path": "data/a.csv"}), ("data-create", {"name": "b-data", "path": "data/b.csv"})]),
+    # a later clause that names nothing means what the earlier one named
+    ("register ./v2 as diabetes-training and archive version 1",
+     [("data-create", {"name": "diabetes-training", "path": "./v2"}), ("data-archive", {"name": "diabetes-training", "version": "1"})]),
 ])
 def test_several_requests_become_calls_in_order(workspace, text, calls):
     assert plan(text, workspace).calls == tuple((tool, args) for tool, args in calls)
@@ -84,10 +93,37 @@ def test_two_missing_values_are_one_question_and_one_answer(workspace):
     assert reply.calls == (("data-create", {"name": "raw-sales", "path": "./data/raw.csv"}),)
 
 
+def test_call_it_x_answers_the_name_question(workspace):
+    history, question = asked("I need a new cluster for batch scoring", workspace)
+    assert question == "What should I call the new compute?"
+    reply = plan("call it score-cpu, 2 nodes max", workspace, history)
+    assert reply.calls == (("compute-create", {"name": "score-cpu", "max_instances": 2}),)
+
+
+def test_the_answer_overrides_what_the_question_turn_guessed(workspace):
+    history, _ = asked("give the new intern access to the workspace", workspace)
+    reply = plan("the intern is ian@contoso.com, read-only is enough", workspace, history)
+    assert reply.calls == (("access-grant", {"principal": "ian@contoso.com", "role": "Reader"}),)
+
+
+def test_a_person_is_found_by_the_name_before_their_email(workspace):
+    assert plan("revoke carol's contributor role", workspace).calls == (
+        ("access-revoke", {"principal": "carol@contoso.com", "role": "Contributor"}),)
+    assert plan("carol left. revoke her contributor access", workspace).calls == (
+        ("access-revoke", {"principal": "carol@contoso.com", "role": "Contributor"}),)
+
+
+def test_a_folder_named_in_words_is_found_on_disk(workspace, tmp_path, monkeypatch):
+    (tmp_path / "incoming" / "scans").mkdir(parents=True)
+    monkeypatch.chdir(tmp_path)
+    assert plan("upload the scans folder under incoming as a data asset named scan-images", workspace).calls == (
+        ("data-create", {"name": "scan-images", "path": "incoming/scans"}),)
+
+
 def test_a_question_chain_keeps_what_was_said(workspace):
     history, _ = asked("make someone a data scientist", workspace)
-    reply = plan("carol", workspace, history)
-    assert reply.calls == (("access-grant", {"principal": "carol", "role": "AzureML Data Scientist"}),)
+    reply = plan("dan", workspace, history)
+    assert reply.calls == (("access-grant", {"principal": "dan", "role": "AzureML Data Scientist"}),)
 
 
 @pytest.mark.parametrize("answer", ["never mind", "cancel", "no"])

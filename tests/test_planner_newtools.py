@@ -77,6 +77,21 @@ class SearchTools(ToolPlugin):
         return {}
 
 
+class ForecastTools(ToolPlugin):
+    plugin_name = "forecasts"
+
+    @tool(effect="write", permission=f"{ML}/jobs/write", examples=[
+        "forecast sales from sales-history", "start a forecast on demand data", "forecast the next 30 days of orders",
+        "predict revenue from the monthly table", "run a forecast"])
+    def create(
+        self,
+        training_data: Annotated[str, Field(min_length=1), "The table to learn from"],
+        target_column: Annotated[str, Field(min_length=1), "The column to predict"],
+    ) -> dict:
+        """Start a forecasting job on a table."""
+        return {}
+
+
 def entity(name: str, day: int) -> SimpleNamespace:
     return SimpleNamespace(name=name, creation_context=SimpleNamespace(created_at=datetime(2026, 1, day, tzinfo=timezone.utc)))
 
@@ -133,3 +148,11 @@ def test_the_best_model_is_asked_of_the_tool_that_knows_it_then_registered():
                 result("models-create", json.dumps({"status": "registered", "summary": "model diabetes-model: absent -> version 1"}))]
     third = respond(history, specs, names, client, "tester")
     assert third.calls == () and "Registered: model diabetes-model" in third.text
+
+
+def test_a_parameter_description_gives_its_cue_word():
+    """"predicting Revenue" fills target_column because its description says "The column to predict"."""
+    specs = [*catalog_specs(), *ForecastTools.tool_specs().values()]
+    reply = respond([{"role": "user", "text": "forecast on sales-history predicting Revenue"}], specs,
+                    {s.full_name for s in specs}, None, "tester")
+    assert reply.calls == (("forecasts-create", {"training_data": "sales-history", "target_column": "Revenue"}),)

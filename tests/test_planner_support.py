@@ -6,7 +6,7 @@ little of everything, so references resolve against live names:
 - computes: cpu-cluster (DS3 v2, 0..4), gpu-cluster (NC6s v3, 0..2), ci-alice (instance)
 - data: diabetes-training:1 (mltable), sales:1 (uri_file)
 - models: diabetes-model:1; environments: train-env:1; datastores: trainingblobs
-- roles: tester (Owner), bob (Reader)
+- roles: tester (Owner), bob (Reader), carol@contoso.com (Contributor)
 """
 
 from __future__ import annotations
@@ -48,6 +48,7 @@ def populate(client: Any, folder: Path) -> Any:
     client.environments.create_or_update(Environment(name="train-env", image="python:3.11-slim", conda_file=str(conda)))
     client.datastores.create_or_update(AzureBlobDatastore(name="trainingblobs", account_name="mystorage", container_name="training"))
     client.role_assignments.create("bob", "Reader")
+    client.role_assignments.create("carol@contoso.com", "Contributor")
     return client
 
 
@@ -114,7 +115,7 @@ def test_the_shared_workspace_holds_what_the_tests_expect(workspace):
     assert sorted(c.name for c in workspace.compute.list()) == ["ci-alice", "cpu-cluster", "gpu-cluster"]
     assert sorted(d.name for d in workspace.data.list()) == ["diabetes-training", "sales"]
     assert [m.name for m in workspace.models.list()] == ["diabetes-model"]
-    assert sorted(a.principal for a in workspace.role_assignments.list()) == ["bob", USER]
+    assert sorted(a.principal for a in workspace.role_assignments.list()) == ["bob", "carol@contoso.com", USER]
 
 
 def test_plan_offers_every_catalog_tool_and_the_undo():

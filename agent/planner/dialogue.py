@@ -31,7 +31,7 @@ from agent.planner.extract import Context, Extraction, extract, typed
 from agent.planner.intents import ranked
 from agent.planner.knowledge import Knowledge
 from agent.planner.lexicon import STOPWORDS, stem, tokenize
-from agent.planner.references import Mention, WorkspaceView
+from agent.planner.references import PATH_MENTION, Mention, WorkspaceView
 from agent.planner.scoring import deletion_said, names_in, rank
 from agent.planner.spans import Reading
 from agent.planner.toolinfo import Tool
@@ -123,8 +123,11 @@ class Dialogue:
         """'grant Reader to gina@x.com and Contributor to hank@x.com': the verb is said once for both."""
         reading = self.k.read(clause)
         valued = [i for i, span in enumerate(reading.owner) if span is not None and span.kind in _OBJECT_SPANS]
-        first = next((w for w in reading.words if w not in STOPWORDS), "")
-        if first not in phrasings.ACTION_VERBS or not valued:
+        if not valued:
+            return [clause]
+        verb = next((i for i, w in enumerate(reading.words[:min(valued)]) if w in phrasings.ACTION_VERBS
+                     and w not in phrasings.QUESTION_WORDS), None)
+        if verb is None:
             return [clause]
         for i, token in enumerate(reading.tokens):
             right = [j for j in valued if j > i]
@@ -134,17 +137,24 @@ class Dialogue:
             if not rest or _starts_request(tokenize(rest), 0):
                 return [clause]  # a verb of its own: split_clauses did that already
             first_value = min(j for j, span in enumerate(reading.owner) if span is not None and not span.weak)
-            head = clause[:reading.tokens[first_value].start].strip()
+            head = clause[reading.tokens[verb].start:reading.tokens[first_value].start].strip()
             head = " ".join(w for w in head.split() if w.lower() not in ("both", "either"))
             return [clause[:token.start].strip(" ,"), f"{head} {rest}"]
         return [clause]
 
     def _remember_names(self, clause: str, ctx: Context) -> None:
-        """Existing resources a clause named without asking anything of them, for a later "it"."""
+        """Existing resources and people a clause named without asking anything of them, for a later
+        "it" or "her"; and its paths ("the folder is models/x. Register it as y")."""
+        reading = self.k.read(clause)
         kinds = {t.kind for t in self.k.tools.values() if t.primary is not None and not t.principal_kind}
-        for token in names_in(self.k.read(clause), self.k, joined=False):
+        for token in names_in(reading, self.k, joined=False):
             for kind in sorted(self.workspace.kinds_of(token, kinds)):
                 ctx.mentions.append(Mention(kind, token))
+        for kind in {t.kind for t in self.k.tools.values() if t.principal_kind}:
+            for principal in self.workspace.names(kind):
+                if {principal.lower(), principal.lower().split("@")[0]} & {t.low for t in reading.tokens}:
+                    ctx.mentions.append(Mention(kind, principal))
+        ctx.mentions.extend(Mention(PATH_MENTION, str(span.value)) for span in reading.of("path"))
 
     def _remember(self, calls: list[tuple[str, dict]], ctx: Context) -> None:
         for name, arguments in calls:
@@ -176,7 +186,7 @@ class Dialogue:
     def _typed_only(self, ctx: Context) -> Context:
         """For a deletion, "it" may only mean a resource named in the user's own message."""
         said = {t.low for t in self.k.read(ctx.said).tokens} if ctx.said else set()
-        mentions = [m for m in ctx.mentions if m.name.lower() in said]
+        mentions = [m for m in ctx.mentions if {m.name.lower(), m.name.lower().split("@")[0]} & said]
         return Context(self.k, self.workspace, self.user, mentions, ctx.results, ctx.implicit, ctx.said)
 
     def _chain(self, tool: Tool, found: Extraction, reading: Reading, ctx: Context) -> Plan | None:
@@ -246,6 +256,8 @@ class Dialogue:
         if words and len(words) <= 4 and all(w in phrasings.CANCEL_WORDS or w == "mind" for w in words):
             return Plan(text="OK, I won't do that.")
         if frame.candidates:
+            if self._new_request(reading, frame, ctx):
+                return None
             choice = self._choose(frame, reading)
             return self._with_rest(self.plan_clause(frame.clause, ctx, forced=choice), frame, ctx) if choice else None
         if self._new_request(reading, frame, ctx):
@@ -290,8 +302,10 @@ class Dialogue:
         return best[0] if best[1] >= 0.2 else None
 
     def _new_request(self, reading: Reading, frame: Frame, ctx: Context) -> bool:
+        """'sorry - I meant register x as y': a request of its own rather than an answer."""
         content = [w for w in reading.words if w not in STOPWORDS]
-        if len(content) < 2 or content[0] not in phrasings.ACTION_VERBS:
+        verbs = [w for w in content[:4] if w in phrasings.ACTION_VERBS and w not in phrasings.QUESTION_WORDS]
+        if len(content) < 2 or not (content[0] in phrasings.ACTION_VERBS or (verbs and len(content) >= 4)):
             return False
         chosen = self.intent(reading, ctx)
         return isinstance(chosen, str) and chosen != frame.tool

@@ -15,11 +15,13 @@ value is checked against the parameter's constraints before it is used.
 from __future__ import annotations
 
 import re
+from pathlib import Path
 from typing import Any
 
 from agent.planner import phrasings
 from agent.planner.lexicon import STOPWORDS, stem
 from agent.planner.naming import default_name, kinded, leftovers, primary, references
+from agent.planner.references import PATH_MENTION
 from agent.planner.scoring import deletion_said
 from agent.planner.slots import Context, Extraction, State
 from agent.planner.spans import Reading, Span
@@ -94,7 +96,7 @@ def _flags(s: State) -> None:
         keys = {stem(part) for part in param.name.split("_") if part not in ("include", "is", "use", "enable", "only")}
         for i, word in enumerate(s.r.words):
             if stem(word) in keys and i not in s.used:
-                value = not any(w in _NEGATIONS for w in s.r.words[max(0, i - 2):i])
+                value = not any(w in _NEGATIONS for w in s.r.words[max(0, i - 4):i])  # "not the azure curated ones"
                 if value != param.default:
                     s.put(param, value, i)
                 break
@@ -163,6 +165,7 @@ def _cue_word(s: State, params: list[Param]) -> str | None:
 
 def _paths(s: State) -> None:
     params = [p for p in s.tool.params if p.is_path and p is not s.tool.primary]
+    _folder_phrases(s, params)
     for span in s.r.of("path", "uri"):
         if not s.span_free(span):
             continue
@@ -171,6 +174,22 @@ def _paths(s: State) -> None:
         chosen = chosen or next((p for p in params if s.unfilled(p)), None)
         if chosen is not None:
             s.put(chosen, span.value, span.start)
+    said_paths = [m.name for m in s.ctx.mentions if m.kind == PATH_MENTION]
+    if params and s.unfilled(params[0]) and said_paths and set(s.r.words) & {"it", "that", "this"}:
+        s.put(params[0], said_paths[-1])  # "the MLflow folder is models/x. Register it as y"
+
+
+def _folder_phrases(s: State, params: list[Param]) -> None:
+    """'the diabetes folder here', 'the scans folder under incoming': a folder that exists where we run."""
+    words = s.r.words
+    for i, word in enumerate(words):
+        if word not in ("folder", "directory", "dir", "file") or i == 0 or not params or not s.unfilled(params[0]):
+            continue
+        name = s.r.tokens[i - 1].text
+        parent = s.r.tokens[i + 2].text if i + 2 < len(words) and words[i + 1] in ("under", "in", "inside") else ""
+        candidate = f"{parent}/{name}" if parent else name
+        if s.r.owner[i - 1] is None and name.lower() not in STOPWORDS and Path(candidate).exists():
+            s.put(params[0], candidate, i - 1)
 
 
 def _refs(s: State) -> None:

@@ -76,11 +76,16 @@ def leftovers(s: State) -> None:
             continue
         if param is s.tool.primary or "tool name" in param.description.lower():
             continue
+        cues = _TARGET_WORDS | _described_cues(param)  # "predicting Diabetic" for "The column to predict"
         candidates = [c for c in _name_candidates(s, param) if c[1] not in s.used and (
-            c[0] >= 40 or (c[0] >= 20 and c[1] > 0 and s.r.words[c[1] - 1] in _TARGET_WORDS))]
+            c[0] >= 40 or (c[0] >= 20 and c[1] > 0 and (s.r.words[c[1] - 1] in cues or stem(s.r.words[c[1] - 1]) in cues)))]
         for _, index, value in sorted(candidates, key=lambda c: (-c[0], c[1])):
             if s.put(param, value, index):
                 break
+
+
+def _described_cues(param: Param) -> frozenset[str]:
+    return frozenset(stem(w) for w in re.findall(r"[a-z]+", param.description.lower()) if len(w) > 4 and w not in STOPWORDS)
 
 
 def _name_candidates(s: State, param: Param) -> list[tuple[int, int, str]]:
@@ -181,9 +186,23 @@ def references(s: State) -> None:
     names = [] if creates else s.ctx.workspace.names(kind)
     if said_noun and len(names) == 1 and s.put(param, names[0]):
         return  # "my cluster" when there is one
+    described = _described_one(s, names)
+    if described is not None and s.put(param, described):
+        return  # "the gpu pool": the one cluster whose name says gpu
     if not s.tool.writes and mention is not None and s.put(param, mention.name):
         return  # "show me the leaderboard" right after the AutoML run: of that run
     s.options[param.name] = names
+
+
+def _described_one(s: State, names: list[str]) -> str | None:
+    """The only resource whose name holds the word said just before the kind noun ("the gpu cluster")."""
+    for i, word in enumerate(s.r.words[1:], 1):
+        modifier = s.r.words[i - 1]
+        if word in s.nouns and modifier not in STOPWORDS and len(modifier) > 1:
+            holders = [n for n in names if modifier in re.split(r"[^a-z0-9]+", n.lower())]
+            if len(holders) == 1:
+                return holders[0]
+    return None
 
 
 def default_name(s: State) -> None:

@@ -11,7 +11,8 @@ from __future__ import annotations
 
 # Nouns that name a plugin's resources, beyond the plugin name itself ("models" -> model).
 KIND_NOUNS: dict[str, tuple[str, ...]] = {
-    "compute": ("compute", "cluster", "clusters", "instance", "vm", "vms", "machine", "machines", "target", "amlcompute"),
+    "compute": ("compute", "cluster", "clusters", "instance", "vm", "vms", "machine", "machines", "target", "amlcompute",
+                "pool", "pools"),
     "data": ("data", "dataset", "datasets", "asset", "assets", "table"),
     "models": ("model", "models"),
     "environments": ("environment", "environments", "env", "envs"),
@@ -130,13 +131,13 @@ PSEUDO_INTENTS: dict[str, tuple[str, ...]] = {
 
 # Extra phrasings for today's tools, written the way people type (terse, Azure terms).
 EXTRA_EXAMPLES: dict[str, tuple[str, ...]] = {
-    "workspace-summary": ("overview of the workspace", "what's here", "workspace info", "status of my workspace"),
+    "workspace-summary": ("is there anything set up in this workspace yet?", "is the workspace empty?", "overview of the workspace", "what's here", "workspace info", "status of my workspace"),
     "compute-list": ("list compute targets", "my computes", "what clusters are there", "which vms do i have"),
     "compute-get": ("tell me about cpu-cluster", "describe cluster cpu-cluster", "how many nodes does cpu-cluster have", "state of ci-alice",
                     "info on cpu-cluster"),
     "compute-create": ("new amlcompute cluster",
                        "provision a gpu cluster", "spin up a cluster", "create a compute instance called ci-bob"),
-    "compute-update": ("resize cpu-cluster to 6 nodes", "change max nodes of cpu-cluster to 3", "scale out gpu-cluster",
+    "compute-update": ("give cpu-cluster more nodes", "add more nodes to gpu-cluster", "resize cpu-cluster to 6 nodes", "change max nodes of cpu-cluster to 3", "scale out gpu-cluster",
                        "set min nodes on cpu-cluster to 1", "increase cpu-cluster to 8 nodes"),
     "compute-delete": ("delete compute cpu-cluster", "remove cluster gpu-cluster", "destroy cpu-cluster"),
     "compute-start": ("power on ci-alice", "resume my compute instance", "switch ci-alice back on"),
@@ -169,7 +170,8 @@ EXTRA_EXAMPLES: dict[str, tuple[str, ...]] = {
     "access-revoke": ("revoke reader from alice", "remove bob's contributor role", "remove owner role from dave"),
     "access-check": ("who is allowed to create clusters", "who can register models",
                      "which roles can delete compute", "who can train models here"),
-    "session-undo": ("undo", "undo the last change", "revert that", "undo it", "revert my last change"),
+    "session-undo": ("undo", "undo the last change", "revert that", "undo it", "revert my last change",
+                     "I still need that, put it back"),
 }
 
 # Plain English words that are never resource names (the vocabulary adds the

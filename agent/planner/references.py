@@ -18,6 +18,7 @@ from typing import Any
 
 log = logging.getLogger(__name__)
 _NO_RESOURCES = frozenset({"workspace", "session"})
+PATH_MENTION = "_path"  # the kind of a mention that is a path a sentence said ("the folder is models/x")
 
 
 @dataclass(frozen=True)

@@ -41,7 +41,7 @@ VERBLESS_WRITE = 0.25     # a change none of whose verbs was said
 UNSAID_DELETE = 0.3       # a deletion whose verb wasn't said: never the answer
 DELETE_SAID = 0.15        # ...and when it was said, the tools that don't delete are less likely
 NEW_NAME = 0.1            # "named X" where no X exists: something new, not an existing thing
-DESCRIBED = 0.04          # a word of the tool's own description ("what tags does x have?": data-get shows tags)
+DESCRIBED = 0.08          # a word of the tool's own description ("what tags does x have?": data-get shows tags)
 NAMELESS = 0.08           # a tool that needs a name, when nothing in the text is one
 PLURAL_LIST = 0.1         # "clusters", "datasets": many things, a listing
 THE_ONE = 0.06            # "the/my/that cluster": one thing, not a listing
@@ -81,11 +81,15 @@ class Evidence:
     def _read_words(self, reading: Reading) -> None:
         """Kind nouns (in the text and in its paths), verbs, and how many things are meant."""
         words, nouns = reading.words, self.k.nouns()
-        self.stems = {stem(w) for w in words} | set(words)
+        # "runs" is a noun here, not the verb of "run python train.py"
+        self.stems = {stem(w) for w in words if w not in nouns} | {w for w in words if w not in nouns}
         loose = [reading.owner[i] is None or reading.owner[i].weak for i in range(len(words))]
         free = [w for i, w in enumerate(words) if loose[i]]
         in_paths = [w for span in reading.of("path") for w in _path_words(str(span.value))]
         self.areas = {nouns.get(w) or nouns.get(stem(w)) for w in (*free, *in_paths)} - {None}
+        for span in reading.of("enum"):  # "low-priority" is a compute word
+            if not span.weak:
+                self.areas |= {t.plugin for t in self.k.tools.values() if any(v in p.enum for p in t.params for v in span.value)}
         path_kinds = [nouns.get(w) or nouns.get(stem(w)) for w in in_paths if nouns.get(w) or nouns.get(stem(w))]
         self.path_kind = path_kinds[-1] if path_kinds else None  # "./outputs/model" holds a model
         self.plural = any(w.endswith("s") and w in nouns and w.removesuffix("s") in nouns for w in free)
@@ -109,6 +113,7 @@ class Evidence:
         self.naming = bool(set(words) & {"called", "named"}) or "name it" in " ".join(words) or (
             "as" in words and first in phrasings.CREATE_VERBS)  # "register ./x as y"
         self.people = set(words) & phrasings.PEOPLE_WORDS
+        self.creating = first in phrasings.CREATE_VERBS
         self.content = {stem(w) for w in words if w not in STOPWORDS and w.isalpha()} - {stem(n) for n in self.k.kind_nouns}
         self.people_areas = {t.plugin for t in self.k.tools.values() if t.principal_kind}
 
@@ -120,6 +125,7 @@ class Evidence:
         self.people_named: set[str] = set()
         self.new_names: set[str] = set()
         tokens = names_in(reading, self.k)
+        quoted = {t.text for t in reading.tokens if t.quoted}
         if not lookups:
             tokens = [t for t in tokens if not t.isalpha()]
         for token in tokens:
@@ -128,7 +134,7 @@ class Evidence:
                 known.add(token.lower())
                 named |= {kind for kind in found if not self._people(kind)}
                 self.people_named |= {kind for kind in found if self._people(kind)}
-            elif self.naming:
+            elif self.naming or token in quoted or self.creating:  # "called x", "'etl'", "add cluster x": new
                 self.new_names.add(token.lower())
         self.known_words = frozenset(known)
         return named
@@ -204,10 +210,10 @@ class Evidence:
 
     def unsaid_deletion(self, ranking: list[tuple[str, float]], threshold: float) -> str | None:
         """A deletion that would have won had its verb been said (the user hinted; they must say it)."""
-        for label, score in ranking[:5]:
+        for position, (label, score) in enumerate(ranking):
             tool = self.k.tools.get(label)
             if tool is not None and tool.destructive and not self.deleting and (
-                    score + UNSAID_DELETE >= threshold or self.hinted):
+                    (position < 5 and score + UNSAID_DELETE >= threshold) or self.hinted):
                 return label
         return None
 
@@ -278,5 +284,5 @@ def joined_words(reading: Reading, nouns: frozenset[str] = frozenset(), plain: A
     pairs = [i for i in range(len(words) - 1) if free[i] and free[i + 1] and words[i].isalnum() and words[i + 1].isalnum()
              and words[i] not in STOPWORDS and words[i] not in phrasings.QUESTION_WORDS and words[i] not in phrasings.ACTION_VERBS]
     if plain is not None:
-        pairs = [i for i in pairs if words[i + 1] in nouns or not plain(words[i])]
-    return [f"{words[i]}-{words[i + 1]}" for i in pairs]
+        pairs = [i for i in pairs if words[i + 1] in nouns or not plain(words[i]) or not plain(words[i + 1])]
+    return [f"{a}-{b}" for i in pairs for a, b in ((words[i], words[i + 1]), (words[i + 1], words[i]))]
