@@ -50,3 +50,18 @@ def diabetes_dir(tmp_path) -> Path:
     target = tmp_path / "diabetes"
     shutil.copytree(source, target)
     return target
+
+
+@pytest.fixture
+def cli(workspace_root):
+    """Run amlpilot against the test's workspace through typer's runner; returns click's Result."""
+    from typer.testing import CliRunner
+
+    from agent.cli import app
+
+    runner = CliRunner()
+
+    def run(*args: str):
+        return runner.invoke(app, ["--workspace", str(workspace_root), *args])
+
+    return run

@@ -7,23 +7,10 @@ import textwrap
 from pathlib import Path
 
 import pytest
-from typer.testing import CliRunner
 
-from agent.cli import app
 
 SCHEMA = "https://azuremlschemas.azureedge.net/latest"
 ACCOUNT_KEY = "c2VjcmV0LWtleS1kby1ub3QtcHJpbnQtMTIzNDU2Nzg5MA=="
-
-
-@pytest.fixture
-def cli(workspace_root):
-    """Run amlpilot against the test's workspace; returns click's Result."""
-    runner = CliRunner()
-
-    def run(*args: str):
-        return runner.invoke(app, ["--workspace", str(workspace_root), *args])
-
-    return run
 
 
 @pytest.fixture

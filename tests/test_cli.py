@@ -18,17 +18,6 @@ CLUSTER = f"$schema: {SCHEMA}/amlCompute.schema.json\nname: cpu-cluster\ntype: a
 
 
 @pytest.fixture
-def cli(workspace_root):
-    """Run amlpilot against the test's workspace; returns click's Result."""
-    runner = CliRunner()
-
-    def run(*args: str):
-        return runner.invoke(app, ["--workspace", str(workspace_root), *args])
-
-    return run
-
-
-@pytest.fixture
 def data_yaml(tmp_path):
     """Write a uri_file data asset YAML whose file holds ``content``; returns its path."""
 
