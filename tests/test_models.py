@@ -336,3 +336,21 @@ def test_two_processes_get_distinct_versions(workspace_root, custom_dir, tmp_pat
         assert {m.creation_context.created_by for m in client.models.list("shared")} == {"user0", "user1"}
     finally:
         client.close()
+
+
+def test_listing_skips_mlflow_until_mlflow_changes(client, custom_dir, sklearn_model_dir, monkeypatch):
+    from workspace.local.operations import models as models_module
+
+    client.models.create_or_update(Model(name="m", path=custom_dir))
+    assert [m.name for m in client.models.list()] == ["m"]  # a full sync, recorded
+    real_search = models_module._search_versions
+    calls = []
+    monkeypatch.setattr(models_module, "_search_versions", lambda *a: calls.append(a) or real_search(*a))
+    assert [m.name for m in client.models.list()] == ["m"]
+    assert calls == []  # nothing changed in MLflow: not asked again
+
+    direct = mlflow_client(client)
+    direct.create_registered_model("late")
+    direct.create_model_version("late", source=str(sklearn_model_dir))
+    assert [m.name for m in client.models.list()] == ["late", "m"]
+    assert len(calls) == 1

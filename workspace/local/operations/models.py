@@ -160,6 +160,9 @@ class ModelOperations(VersionedAssetOperations):
             check_asset_name(name or "any")
         except UserInputError:
             return  # such a name is never indexed, and a quote in it would break MLflow's filter
+        seen = _mlflow_db_state(self._ctx.paths.mlflow_db)
+        if name is None and self._synced_state() == seen:
+            return  # MLflow's files are as they were at the last full sync: nothing new to index
         client = self._mlflow()
         indexed = self._indexed()
         for mv in _search_versions(client, name):
@@ -171,6 +174,14 @@ class ModelOperations(VersionedAssetOperations):
             except UserInputError as exc:
                 # One odd MLflow version (bad name, remote artifacts) must not break list/get.
                 _log.warning("MLflow model %s version %s is not listed: %s", mv.name, mv.version, exc)
+        if name is None:
+            # Recorded after the sync but measured before it: a write during the sync forces another.
+            with self._store.transaction() as db:
+                db.execute("INSERT OR REPLACE INTO meta(key, value) VALUES (?, ?)", (_SYNC_KEY, seen))
+
+    def _synced_state(self) -> str | None:
+        row = self._store.read().execute("SELECT value FROM meta WHERE key=?", (_SYNC_KEY,)).fetchone()
+        return row[0] if row else None
 
     def _indexed(self) -> set[tuple[str, str]]:
         rows = self._store.read().execute(
@@ -303,3 +314,18 @@ def _user_tags(tags: dict) -> dict:
 
 def _content_hash(model_type: str, files_hash: str) -> str:
     return hashlib.sha256(f"{model_type}\0{files_hash}".encode()).hexdigest()
+
+
+_SYNC_KEY = "models_mlflow_synced_state"
+
+
+def _mlflow_db_state(db: Path) -> str:
+    """Size and mtime of MLflow's database and its WAL: any registration changes one of them."""
+    parts = []
+    for path in (db, db.with_name(db.name + "-wal")):
+        try:
+            stat = path.stat()
+            parts.append(f"{stat.st_size}:{stat.st_mtime_ns}")
+        except FileNotFoundError:
+            parts.append("-")
+    return "|".join(parts)
