@@ -20,7 +20,8 @@ JOB_ENGINE = "the local job engine"
 LOCAL_ENDPOINTS = "local endpoints"
 
 # What `apply` can create today, in the order a person usually writes them.
-SUPPORTED_KINDS = ("compute", "datastore", "data", "environment", "component", "model", "job", "schedule")
+SUPPORTED_KINDS = ("compute", "datastore", "data", "environment", "component", "model", "job", "schedule",
+                   "batch endpoint", "batch deployment")
 # Job types `apply` submits (client.jobs.create_or_update); others are refused before anything is written.
 JOB_TYPES = ("command", "sweep", "pipeline", "automl")
 
@@ -29,8 +30,6 @@ LATER_KINDS = {
     "pipeline component": "a later change; meanwhile a pipeline job can use its YAML file (component: ./prep.yml)",
     "online endpoint": LOCAL_ENDPOINTS,
     "online deployment": LOCAL_ENDPOINTS,
-    "batch endpoint": LOCAL_ENDPOINTS,
-    "batch deployment": LOCAL_ENDPOINTS,
 }
 
 _PUBLIC = "azure.ai.ml"
@@ -307,6 +306,10 @@ def apply_entity(client: Any, entity: Any) -> Any:
         return client.jobs.create_or_update(entity)
     if kind == "schedule":
         return client.schedules.begin_create_or_update(entity).result()
+    if kind == "batch endpoint":
+        return client.batch_endpoints.begin_create_or_update(entity).result()
+    if kind == "batch deployment":
+        return client.batch_deployments.begin_create_or_update(entity).result()
     group = {
         "datastore": client.datastores,
         "data": client.data,

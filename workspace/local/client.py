@@ -9,6 +9,8 @@ from typing import Any
 from workspace.errors import UserInputError
 from workspace.local.context import WorkspaceContext
 from workspace.local.operations.access import RoleAssignmentOperations
+from workspace.local.operations.batch_deployments import BatchDeploymentOperations
+from workspace.local.operations.batch_endpoints import BatchEndpointOperations
 from workspace.local.operations.components import ComponentOperations
 from workspace.local.operations.compute import ComputeOperations
 from workspace.local.operations.data import DataOperations
@@ -37,6 +39,8 @@ class LocalMLClient:
         self.models = ModelOperations(self._ctx)
         self.jobs = JobOperations(self._ctx)
         self.schedules = ScheduleOperations(self._ctx)
+        self.batch_endpoints = BatchEndpointOperations(self._ctx)
+        self.batch_deployments = BatchDeploymentOperations(self._ctx)
         # Not in MLClient (Azure keeps roles in Azure RBAC); the local workspace keeps them itself.
         self.role_assignments = RoleAssignmentOperations(self._ctx)
 

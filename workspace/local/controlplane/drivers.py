@@ -26,6 +26,7 @@ from workspace.local.store import Store, utcnow
 DRIVERS = {
     "sweep": "workspace.local.controlplane.sweep_driver",
     "pipeline": "workspace.local.controlplane.pipeline_driver",
+    "batch_scoring": "workspace.local.batch.driver",  # a batch endpoint invocation of a model deployment
 }
 
 

@@ -189,7 +189,7 @@ class JobOperations:
 
 
 def _to_entity(ctx: WorkspaceContext, row: state.JobRow) -> Any:
-    if row.type in ("sweep", "pipeline"):
+    if row.type in ("sweep", "pipeline", "batch_scoring"):  # batch_scoring: shown as Azure shows it, a PipelineJob
         from workspace.local.controlplane.parents import to_entity
 
         return to_entity(row, _properties(ctx, row), creation_context(row.created_by, row.created_at, row.updated_at))
