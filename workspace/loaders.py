@@ -21,15 +21,13 @@ LOCAL_ENDPOINTS = "local endpoints"
 
 # What `apply` can create today, in the order a person usually writes them.
 SUPPORTED_KINDS = ("compute", "datastore", "data", "environment", "component", "model", "job", "schedule",
-                   "batch endpoint", "batch deployment")
+                   "batch endpoint", "batch deployment", "online endpoint", "online deployment")
 # Job types `apply` submits (client.jobs.create_or_update); others are refused before anything is written.
 JOB_TYPES = ("command", "sweep", "pipeline", "automl")
 
 # Kinds that load and validate today but are created by a later issue.
 LATER_KINDS = {
     "pipeline component": "a later change; meanwhile a pipeline job can use its YAML file (component: ./prep.yml)",
-    "online endpoint": LOCAL_ENDPOINTS,
-    "online deployment": LOCAL_ENDPOINTS,
 }
 
 _PUBLIC = "azure.ai.ml"
@@ -306,6 +304,10 @@ def apply_entity(client: Any, entity: Any) -> Any:
         return client.jobs.create_or_update(entity)
     if kind == "schedule":
         return client.schedules.begin_create_or_update(entity).result()
+    if kind == "online endpoint":
+        return client.online_endpoints.begin_create_or_update(entity).result()
+    if kind == "online deployment":
+        return client.online_deployments.begin_create_or_update(entity).result()
     if kind == "batch endpoint":
         return client.batch_endpoints.begin_create_or_update(entity).result()
     if kind == "batch deployment":

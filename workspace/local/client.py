@@ -18,6 +18,8 @@ from workspace.local.operations.datastores import DatastoreOperations
 from workspace.local.operations.environments import EnvironmentOperations
 from workspace.local.operations.jobs import JobOperations
 from workspace.local.operations.models import ModelOperations
+from workspace.local.operations.online_deployments import OnlineDeploymentOperations
+from workspace.local.operations.online_endpoints import OnlineEndpointOperations
 from workspace.local.operations.schedules import ScheduleOperations
 from workspace.local.operations.workspaces import WorkspaceOperations
 
@@ -39,6 +41,8 @@ class LocalMLClient:
         self.models = ModelOperations(self._ctx)
         self.jobs = JobOperations(self._ctx)
         self.schedules = ScheduleOperations(self._ctx)
+        self.online_endpoints = OnlineEndpointOperations(self._ctx)
+        self.online_deployments = OnlineDeploymentOperations(self._ctx)
         self.batch_endpoints = BatchEndpointOperations(self._ctx)
         self.batch_deployments = BatchDeploymentOperations(self._ctx)
         # Not in MLClient (Azure keeps roles in Azure RBAC); the local workspace keeps them itself.

@@ -27,6 +27,7 @@ from workspace.local.controlplane.finish import finish_job
 from workspace.local.controlplane.reconcile import Tracked, cancel_requested, conclude, launch, reconcile
 from workspace.local.controlplane.scheduler import accept_submitted, plan_starts
 from workspace.local.scheduling.hook import fire_due
+from workspace.local.serving.supervise import GatewaySupervisor, stop_gateway
 
 POLL = 0.2
 HEARTBEAT = 1.0
@@ -60,12 +61,14 @@ class ControlPlane:
         state.record_controlplane(self.ctx.store, pid, procs.start_time(pid), None)
         _log.info("control plane %s started for %s", pid, self.root)
         self.tracked = reconcile(self.ctx)
+        self.gateway = GatewaySupervisor(self.root, self.ctx.store)  # online endpoints' scoring gateway
         while not self.stopping and self.ctx.paths.db.exists():  # a deleted workspace ends its daemon
             try:
                 self.tick()
             except Exception:  # e.g. a locked database: log it and try again next tick
                 _log.exception("control plane tick failed")
             time.sleep(POLL)
+        stop_gateway(self.root)  # unlike jobs, serving is part of the control plane: it stops with it
         state.record_stopped(self.ctx.store, pid)
         _log.info("control plane %s stopped", pid)
         lock.close()
@@ -74,6 +77,7 @@ class ControlPlane:
     def tick(self) -> None:
         self._heartbeat()
         cancel_orphans(self.ctx)  # children of ended or cancelled sweeps and pipelines never start or run on
+        self.gateway.tick()
         fire_due(self.ctx)  # schedules: claims due occurrences, submits their jobs on a worker thread
         accept_submitted(self.ctx.store)
         decision = plan_starts(self.ctx.store)

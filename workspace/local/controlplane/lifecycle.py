@@ -83,6 +83,9 @@ def stop_controlplane(root: str | os.PathLike, timeout: float = 10.0) -> bool:
         state.record_stopped(store, row["pid"])  # it can't record this itself after a SIGKILL
     finally:
         store.close()
+    from workspace.local.serving.supervise import stop_gateway
+
+    stop_gateway(root)  # the daemon stops it on SIGTERM; this covers a daemon that had to be killed
     return True
 
 
