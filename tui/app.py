@@ -20,6 +20,7 @@ from textual.screen import Screen
 from textual.widgets import Footer, Input
 
 from tui.bridge import AgentBridge, describe
+from tui.controlplane import CHECK_SECONDS, ControlPlaneWatch, Revival
 from tui.messages import Agent
 from tui.widgets.prompt import PromptInput
 from tui.widgets.status_bar import StatusBar
@@ -59,6 +60,7 @@ class AmlPilotApp(App[None]):
         self.busy = False
         self._pending: deque[str] = deque()
         self._effects: dict[str, str] = {}
+        self.controlplane = ControlPlaneWatch()
 
     def compose(self) -> ComposeResult:
         yield StatusBar(id="status")
@@ -72,6 +74,7 @@ class AmlPilotApp(App[None]):
     def on_mount(self) -> None:
         self.query_one(PromptInput).focus()
         self.set_interval(REFRESH_SECONDS, self._refresh_if_active)
+        self.set_interval(CHECK_SECONDS, self._check_controlplane)
 
     def on_ready(self) -> None:
         # After the first frame: the agent thread's imports would otherwise compete for the GIL with it.
@@ -222,6 +225,25 @@ class AmlPilotApp(App[None]):
 
     action_refresh_workspace = refresh_workspace
 
+    def _check_controlplane(self) -> None:
+        view = self.workspace_view
+        if self.client is not None and view is not None and view.needs_controlplane:
+            self._revive_controlplane(self.client)
+
+    @work(thread=True, exclusive=True, group="controlplane")
+    def _revive_controlplane(self, client: Any) -> None:
+        news = self.controlplane.check(client)
+        if news is not None:
+            self.call_from_thread(self._controlplane_news, news)
+
+    def _controlplane_news(self, news: Revival) -> None:
+        if news.outcome == "restarted":
+            self.transcript.add_note(news.message)
+            self.notify(news.message, title="control plane", severity="warning")
+            self.refresh_workspace()
+        else:
+            self._show_error(news.message)
+
     def action_toggle_panel(self) -> None:
         tree = self.query_one(WorkspaceTree)
         tree.display = not tree.display
@@ -231,6 +253,8 @@ class AmlPilotApp(App[None]):
         item = message.item
         if item.kind == "job":
             self.open_job(item.name)
+        elif item.kind == "endpoint":
+            self.open_endpoint(item.name)
         elif item.kind in GET_TOOLS:
             self.query_one(PromptInput).prefill(f"/{GET_TOOLS[item.kind]} name={item.name}")
 
@@ -242,6 +266,11 @@ class AmlPilotApp(App[None]):
             return
         via_tool = (lambda job: self.submit(f"/jobs-cancel name={job}")) if "jobs-cancel" in self.tool_names else None
         self.push_screen(JobScreen(self.client, name, read_only=self.read_only, cancel_with_tool=via_tool))
+
+    def open_endpoint(self, name: str) -> None:
+        from tui.screens.endpoint import EndpointScreen
+
+        self.push_screen(EndpointScreen(self.client, name))
 
     def on_job_screen_ended(self, message: Any) -> None:
         self.refresh_workspace()

@@ -2,8 +2,7 @@
 
 Everything here blocks (SQLite, files, MLflow), so the job screen calls it from
 a worker thread. Only the MLClient ``jobs`` surface (``get``, ``list``) and the
-job's own properties (``mlflow.runId``, ``azureml.jobFolder``) are used; the
-local control plane is touched only to restart it when it has gone away.
+job's own properties (``mlflow.runId``, ``azureml.jobFolder``) are used.
 """
 
 from __future__ import annotations
@@ -30,6 +29,8 @@ class JobState:
     run_id: str | None = None
     log_path: Path | None = None
     children: list[tuple[str, str]] = field(default_factory=list)
+    type: str = "command"
+    job: Any = field(default=None, repr=False, compare=False)  # the entity, for the trial table's reader
 
     @property
     def terminal(self) -> bool:
@@ -44,6 +45,7 @@ def read_job(client: Any, name: str) -> JobState:
         name=job.name, status=str(job.status), display_name=job.display_name or "",
         started=_time(props.get("StartTimeUtc")), ended=_time(props.get("EndTimeUtc")), error=props.get("error"),
         run_id=props.get("mlflow.runId"), log_path=Path(folder) / "user_logs" / "std_log.txt" if folder else None,
+        type=str(getattr(job, "type", "") or "command"), job=job,
     )
     try:
         state.children = [(c.name, str(c.status)) for c in client.jobs.list(parent_job_name=name)]
@@ -104,21 +106,3 @@ def read_metrics(client: Any, run_id: str | None) -> dict[str, list[tuple[int, f
     mlflow = MlflowClient(tracking_uri=uri)
     keys = sorted(mlflow.get_run(run_id).data.metrics)
     return {key: [(m.step, m.value) for m in mlflow.get_metric_history(run_id, key)] for key in keys}
-
-
-def revive_controlplane(client: Any) -> str | None:
-    """Restart a local control plane that has gone away while jobs wait; what happened, for the user."""
-    root = getattr(client, "root", None)
-    if root is None:
-        return None
-    try:
-        from workspace.local.controlplane import (
-            controlplane_status,
-            ensure_controlplane,
-        )
-    except ImportError:
-        return None
-    if controlplane_status(root).get("running"):
-        return None
-    ensure_controlplane(root)
-    return "the workspace's control plane was not running; it has been restarted"

@@ -1,9 +1,8 @@
 """What the side panel shows, read from the client in a worker thread as plain data.
 
 Every group is read through the MLClient-shaped interface and is optional:
-a backend without ``jobs`` or ``online_endpoints`` (yet) shows that section
-empty, and a group that fails to list shows its error instead of breaking
-the panel.
+a backend without ``jobs`` or ``online_endpoints`` has no such section, and a
+group that fails to list shows its error instead of breaking the panel.
 """
 
 from __future__ import annotations
@@ -29,13 +28,20 @@ class Item:
 class WorkspaceView:
     sections: dict[str, tuple[Item, ...]] = field(default_factory=dict)
     errors: dict[str, str] = field(default_factory=dict)
+    absent: frozenset[str] = frozenset()  # sections whose operation group the client lacks
 
     @property
     def active_jobs(self) -> bool:
         return any(item.status in ACTIVE_JOB_STATES for item in self.sections.get("Jobs", ()))
 
+    @property
+    def needs_controlplane(self) -> bool:
+        """Work that stops when the local control plane dies: waiting or running jobs, serving endpoints."""
+        return self.active_jobs or bool(self.sections.get("Endpoints"))
+
 
 SECTIONS = ("Computes", "Data", "Models", "Jobs", "Endpoints")
+GROUPS = {"Computes": "compute", "Data": "data", "Models": "models", "Jobs": "jobs", "Endpoints": "online_endpoints"}
 
 
 def read_workspace(client: Any) -> WorkspaceView:
@@ -43,14 +49,17 @@ def read_workspace(client: Any) -> WorkspaceView:
     readers = {"Computes": _computes, "Data": _data, "Models": _models, "Jobs": _jobs, "Endpoints": _endpoints}
     sections: dict[str, tuple[Item, ...]] = {}
     errors: dict[str, str] = {}
+    absent = frozenset(title for title in SECTIONS if getattr(client, GROUPS[title], None) is None)
     for title in SECTIONS:
+        if title in absent:
+            continue
         try:
             sections[title] = tuple(readers[title](client))
         except Exception as exc:  # one broken group must not blank the whole panel
             log.debug("listing %s failed", title, exc_info=True)
             sections[title] = ()
             errors[title] = " ".join(str(exc).split()) or type(exc).__name__
-    return WorkspaceView(sections, errors)
+    return WorkspaceView(sections, errors, absent)
 
 
 def _computes(client: Any) -> list[Item]:
@@ -72,17 +81,12 @@ def _models(client: Any) -> list[Item]:
 
 
 def _jobs(client: Any) -> list[Item]:
-    if getattr(client, "jobs", None) is None:
-        return []
     return [Item("job", j.name, j.display_name or "", str(j.status)) for j in client.jobs.list()]
 
 
 def _endpoints(client: Any) -> list[Item]:
-    operations = getattr(client, "online_endpoints", None)
-    if operations is None:  # not built yet: the section stays, empty
-        return []
     items = []
-    for endpoint in operations.list():
+    for endpoint in client.online_endpoints.list():
         traffic = tuple(sorted(((str(k), int(v)) for k, v in (getattr(endpoint, "traffic", None) or {}).items())))
         items.append(Item("endpoint", endpoint.name, str(getattr(endpoint, "scoring_uri", "") or ""), _text(getattr(endpoint, "provisioning_state", None)), traffic))
     return sorted(items, key=lambda i: i.name)

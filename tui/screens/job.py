@@ -1,8 +1,10 @@
-"""One job, live: status, elapsed time, log tail, child runs and MLflow metric charts.
+"""One job, live: status, elapsed time, log tail, MLflow metric charts, and a sweep's
+trial table or an AutoML leaderboard.
 
-A thread worker polls the client (``jobs.get``, the log file, MLflow) and hands
-each reading to the widgets with ``call_from_thread``; leaving the screen
-cancels the worker. ``c`` cancels the job: through the agent's ``jobs-cancel``
+A thread worker polls the client (``jobs.get``, the log file, MLflow, the
+trials) and hands each reading to the widgets with ``call_from_thread``; leaving
+the screen cancels the worker. A control plane that dies meanwhile is the app's
+business (``tui.controlplane``), whatever screen is showing. ``c`` cancels the job: through the agent's ``jobs-cancel``
 tool when the session has one (so it is approved and audited like any change),
 otherwise by ``client.jobs.begin_cancel`` after the same approval dialog.
 """
@@ -21,12 +23,12 @@ from textual.screen import Screen
 from textual.widgets import Footer, Label
 from textual.worker import get_current_worker
 
-from tui.jobs import JobState, read_job, read_log, read_metrics, revive_controlplane
+from tui.jobs import JobState, read_job, read_log, read_metrics
+from tui.trials import read_children_table
 from tui.widgets.job_progress import JobProgress
 
 POLL_SECONDS = 0.5
-METRICS_EVERY = 2.0     # MLflow reads are dearer than a status read
-REVIVE_EVERY = 10.0     # how often a waiting job checks that its control plane is alive
+DETAILS_EVERY = 2.0     # metrics and trials: MLflow reads are dearer than a status read
 
 
 class JobScreen(Screen):
@@ -60,54 +62,46 @@ class JobScreen(Screen):
     @work(thread=True, exclusive=True, group="job-watch")
     def watch_job(self) -> None:
         worker, offset = get_current_worker(), 0
-        next_metrics = next_revive = 0.0
+        next_details = 0.0
         while not worker.is_cancelled:
             try:
                 state = read_job(self.client, self.job_name)
                 text, offset = read_log(state.log_path, offset)
-                self.app.call_from_thread(self._show, state, text)
-                now = time.monotonic()
-                if state.terminal or now >= next_metrics:
-                    metrics = read_metrics(self.client, state.run_id)
-                    self.app.call_from_thread(self._show_metrics, metrics)
-                    next_metrics = now + METRICS_EVERY
-                if not state.terminal and now >= next_revive:
-                    self._revive()
-                    next_revive = now + REVIVE_EVERY
+                if state.terminal:
+                    text, offset = self._rest_of_log(state, text, offset)
+                details = None
+                if state.terminal or time.monotonic() >= next_details:
+                    details = read_metrics(self.client, state.run_id), read_children_table(self.client, state.job)
+                    next_details = time.monotonic() + DETAILS_EVERY
+                self.app.call_from_thread(self._show, state, text, details)
             except Exception as exc:  # say what broke and stop polling; the screen stays usable
                 if not worker.is_cancelled:  # else the screen has gone and nobody is watching
                     self.app.call_from_thread(self.app.notify, f"job {self.job_name}: {exc}", severity="error")
                 return
             if state.terminal:
-                self._drain_log(state, offset)
                 self.app.call_from_thread(self.post_message, self.Ended(state.name, state.status))
                 return
             time.sleep(POLL_SECONDS)
 
-    def _drain_log(self, state: JobState, offset: int) -> None:
-        while True:
-            text, offset = read_log(state.log_path, offset)
-            if not text:
-                return
-            self.app.call_from_thread(self._show_log, text)
+    @staticmethod
+    def _rest_of_log(state: JobState, text: str, offset: int) -> tuple[str, int]:
+        parts = [text]
+        while parts[-1]:
+            more, offset = read_log(state.log_path, offset)
+            parts.append(more)
+        return "".join(parts), offset
 
-    def _revive(self) -> None:
-        note = revive_controlplane(self.client)
-        if note:
-            self.app.call_from_thread(self.app.notify, note, severity="warning")
-
-    # Called on the UI thread (call_from_thread): widgets are only touched there.
-    def _show(self, state: JobState, text: str) -> None:
-        self.state = state
+    # Called on the UI thread (call_from_thread): widgets are only touched there. The state is
+    # shown last, so whoever sees it terminal also sees the whole log, the metrics and the trials.
+    def _show(self, state: JobState, text: str, details: tuple[dict, Any] | None) -> None:
         progress = self.query_one(JobProgress)
-        progress.show_state(state)
         progress.append_log(text)
-
-    def _show_log(self, text: str) -> None:
-        self.query_one(JobProgress).append_log(text)
-
-    def _show_metrics(self, metrics: dict) -> None:
-        self.query_one(JobProgress).show_metrics(metrics)
+        if details is not None:
+            metrics, table = details
+            progress.show_metrics(metrics)
+            progress.show_table(table)
+        progress.show_state(state)
+        self.state = state
 
     # -- cancelling ------------------------------------------------------------------
 

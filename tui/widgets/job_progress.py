@@ -1,4 +1,5 @@
-"""A job at a glance: status and elapsed time, the live log tail, child runs and metric charts."""
+"""A job at a glance: status and elapsed time, the live log tail, metric charts, and its children:
+a sweep's trial table, an AutoML leaderboard, or (pipelines) the child runs."""
 
 from __future__ import annotations
 
@@ -11,7 +12,10 @@ from textual.containers import Horizontal, Vertical
 from textual.widgets import Log, Static
 
 from tui.jobs import JobState, elapsed
+from tui.trials import Leaderboard, SweepTrials
+from tui.widgets.automl_leaderboard import AutoMLLeaderboard
 from tui.widgets.metrics_chart import MetricsChart
+from tui.widgets.sweep_trials import SweepTrialTable
 
 STATUS_STYLES = {"Completed": "bold green", "Failed": "bold red", "Canceled": "bold", "Running": "bold cyan"}
 LOG_LINES = 2000  # the tail kept on screen
@@ -31,9 +35,12 @@ class JobProgress(Vertical):
             with Vertical(id="job-side"):
                 yield MetricsChart(id="job-metrics")
                 yield Static("", id="job-children")
+        yield SweepTrialTable(id="job-trials")
+        yield AutoMLLeaderboard(id="job-leaderboard")
 
     def on_mount(self) -> None:
-        self.query_one("#job-error").display = False
+        for hidden in ("#job-error", "#job-trials", "#job-leaderboard"):
+            self.query_one(hidden).display = False
         self.query_one("#job-log", Log).border_title = "log"
 
     def show_state(self, state: JobState, now: datetime | None = None) -> None:
@@ -48,6 +55,16 @@ class JobProgress(Vertical):
         error.display = bool(state.error)
         error.update(Text(f"error: {state.error}", style="red") if state.error else "")
         self.query_one("#job-children", Static).update(_children_table(state.children))
+
+    def show_table(self, table: SweepTrials | Leaderboard | None) -> None:
+        """A sweep's trials or an AutoML leaderboard replace the plain child-run list."""
+        if isinstance(table, SweepTrials):
+            self.query_one(SweepTrialTable).show(table)
+        elif isinstance(table, Leaderboard):
+            self.query_one(AutoMLLeaderboard).show(table)
+        self.query_one(SweepTrialTable).display = isinstance(table, SweepTrials)
+        self.query_one(AutoMLLeaderboard).display = isinstance(table, Leaderboard)
+        self.query_one("#job-children").display = table is None
 
     def append_log(self, text: str) -> None:
         if text:

@@ -1,4 +1,4 @@
-"""A job's MLflow metrics as line charts (textual-plotext), one line per metric key."""
+"""Line charts (textual-plotext), one line per key: a job's MLflow metrics, an endpoint's request rates."""
 
 from __future__ import annotations
 
@@ -6,20 +6,21 @@ from textual_plotext import PlotextPlot
 
 
 class MetricsChart(PlotextPlot):
-    def __init__(self, **kwargs) -> None:
+    def __init__(self, title: str = "metrics", **kwargs) -> None:
         super().__init__(**kwargs)
-        self.metrics: dict[str, list[tuple[int, float]]] = {}
+        self.title = title
+        self.metrics: dict[str, list[tuple[float, float]]] = {}
 
     def on_mount(self) -> None:
-        self.plt.title("metrics: none logged yet")
+        self.plt.title(f"{self.title}: none logged yet")
 
-    def show_metrics(self, metrics: dict[str, list[tuple[int, float]]]) -> None:
+    def show_metrics(self, metrics: dict[str, list[tuple[float, float]]]) -> None:
         if metrics == self.metrics:
             return
         self.metrics = metrics
         self.plt.clear_data()
-        self.plt.title("metrics" if metrics else "metrics: none logged yet")
+        self.plt.title(self.title if metrics else f"{self.title}: none logged yet")
         for key, points in metrics.items():
             if points:
-                self.plt.plot([step for step, _ in points], [value for _, value in points], label=key, marker="braille")
+                self.plt.plot([x for x, _ in points], [y for _, y in points], label=key, marker="braille")
         self.refresh()

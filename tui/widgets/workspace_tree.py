@@ -1,5 +1,7 @@
 """The side panel: computes, data, models, jobs with status, endpoints with traffic bars.
 
+A section whose operation group the client lacks is left out.
+
 ``reload(client)`` reads a ``WorkspaceView`` in a worker thread (SQLite and
 entity conversion block); the tree is rebuilt only when that view changed, so
 the cursor stays put on periodic refreshes. Selecting a job asks to open it;
@@ -59,6 +61,8 @@ class WorkspaceTree(Tree[Item]):
         self.view = view
         self.clear()
         for title in SECTIONS:
+            if title in view.absent:
+                continue
             items = view.sections.get(title, ())
             section = self.root.add(Text.assemble((title, "bold"), (f"  {len(items)}", "dim")), expand=True)
             if title in view.errors:
