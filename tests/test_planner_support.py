@@ -81,9 +81,21 @@ class ListedOnce:
     def __getattr__(self, name: str) -> Any:
         if name not in self._groups:
             group = getattr(self._client, name)
-            rows = list(group.list()) if callable(getattr(group, "list", None)) else None
-            self._groups[name] = type("Listed", (), {"list": staticmethod(lambda rows=rows: rows)})() if rows is not None else group
+            self._groups[name] = _Listed(group) if callable(getattr(group, "list", None)) else group
         return self._groups[name]
+
+
+class _Listed:
+    """One group's ``list(**filters)`` results, each taken once (deployments are listed per endpoint)."""
+
+    def __init__(self, group: Any) -> None:
+        self._group, self._rows = group, {}
+
+    def list(self, **filters: Any) -> list:
+        key = tuple(sorted(filters.items()))
+        if key not in self._rows:
+            self._rows[key] = list(self._group.list(**filters))
+        return self._rows[key]
 
 
 def plan(text: str, client: Any = None, history: list[dict] | None = None, offered: set[str] | None = None) -> Any:

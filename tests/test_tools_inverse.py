@@ -7,7 +7,7 @@ from test_tools_support import state, visible_state, ws  # noqa: F401  (ws is a 
 
 from tools.catalog import all_specs
 
-JOB_AND_MODEL_TOOLS = ("models-", "jobs-", "automl-", "schedules-")
+JOB_AND_MODEL_TOOLS = ("models-", "jobs-", "automl-", "schedules-", "online_", "batch_")
 
 STRICT, VISIBLE = "strict", "visible"  # a new version is undone by archiving it: it stays, hidden
 
@@ -36,7 +36,8 @@ def test_every_workspace_write_with_an_inverse_is_exercised():
     covered = {case[0] for case in CASES}
     # restore and start are exercised as the inverses of archive and stop.
     inverses_only = {"data-restore", "environments-restore", "components-restore", "compute-start"}
-    # models-, jobs-, automl- and schedules- writes need MLflow and a control plane: test_tools_models.py and test_tools_jobs.py cover them.
+    # models-, jobs-, automl-, schedules- and endpoint writes need MLflow and a control plane: test_tools_models.py,
+    # test_tools_jobs.py and test_tools_endpoints.py cover them.
     writes = {name for name, spec in all_specs().items() if spec.effect != "read" and not name.startswith(JOB_AND_MODEL_TOOLS)}
     assert writes - inverses_only == covered
 

@@ -7,7 +7,7 @@ from test_tools_support import state, ws  # noqa: F401  (ws is a fixture)
 
 from tools.catalog import all_specs
 
-JOB_AND_MODEL_TOOLS = ("models-", "jobs-", "automl-", "schedules-")
+JOB_AND_MODEL_TOOLS = ("models-", "jobs-", "automl-", "schedules-", "online_", "batch_")
 from workspace.errors import ResourceNotFoundError, UserInputError
 
 # tool, arguments, expected summary, expected inverse (tool, arguments) or None, expected warning fragment or None
@@ -61,7 +61,8 @@ def _fill(value, ws):
 
 
 def test_every_workspace_write_has_a_preview_case():
-    # models-, jobs-, automl- and schedules- writes need MLflow and a control plane: test_tools_models.py and test_tools_jobs.py cover them.
+    # models-, jobs-, automl-, schedules- and endpoint writes need MLflow and a control plane: test_tools_models.py,
+    # test_tools_jobs.py and test_tools_endpoints.py cover them.
     writes = {name for name, spec in all_specs().items() if spec.effect != "read" and not name.startswith(JOB_AND_MODEL_TOOLS)}
     assert writes == {case[0] for case in PREVIEWS}
 

@@ -11,6 +11,8 @@ from typing import Any
 from tools.access import AccessPlugin
 from tools.automl import AutoMLPlugin
 from tools.base import ToolContext, ToolPlugin, ToolSpec
+from tools.batch_deployments import BatchDeploymentsPlugin
+from tools.batch_endpoints import BatchEndpointsPlugin
 from tools.components import ComponentsPlugin
 from tools.compute import ComputePlugin
 from tools.data import DataPlugin
@@ -18,6 +20,8 @@ from tools.datastores import DatastoresPlugin
 from tools.environments import EnvironmentsPlugin
 from tools.jobs import JobsPlugin
 from tools.models import ModelsPlugin
+from tools.online_deployments import OnlineDeploymentsPlugin
+from tools.online_endpoints import OnlineEndpointsPlugin
 from tools.schedules import SchedulesPlugin
 from tools.workspace import WorkspacePlugin
 from workspace.errors import UserInputError
@@ -33,6 +37,10 @@ PLUGIN_CLASSES: list[type[ToolPlugin]] = [
     JobsPlugin,
     AutoMLPlugin,
     SchedulesPlugin,
+    OnlineEndpointsPlugin,
+    OnlineDeploymentsPlugin,
+    BatchEndpointsPlugin,
+    BatchDeploymentsPlugin,
     AccessPlugin,
 ]
 

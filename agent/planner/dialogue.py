@@ -191,7 +191,7 @@ class Dialogue:
 
     def _chain(self, tool: Tool, found: Extraction, reading: Reading, ctx: Context) -> Plan | None:
         """'register the best model as x': the path comes from the tool that knows the best model."""
-        paths = [m for m in found.missing if (p := tool.param(m)) is not None and p.is_path]
+        paths = [m for m in found.missing if (p := tool.param(m)) is not None and p.takes_uri]
         source = source_for(self.k, reading, self.offered) if paths else None
         if source is None:
             return None

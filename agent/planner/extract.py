@@ -20,7 +20,7 @@ from typing import Any
 
 from agent.planner import phrasings
 from agent.planner.lexicon import STOPWORDS, stem
-from agent.planner.naming import default_name, kinded, leftovers, primary, references
+from agent.planner.naming import default_name, kinded, leftovers, primary, references, sole_resources
 from agent.planner.references import PATH_MENTION
 from agent.planner.scoring import deletion_said
 from agent.planner.slots import Context, Extraction, State
@@ -37,7 +37,7 @@ _NEGATIONS = frozenset({"without", "no", "not", "exclude", "excluding", "except"
 def extract(tool: Tool, reading: Reading, ctx: Context, preset: dict[str, Any] | None = None) -> Extraction:
     state = State(tool, reading, ctx, preset or {})
     for step in (_enums, _flags, _numbers, _paths, _refs, _versions, _tags, kinded, _cued, _action,
-                 primary, leftovers, references, default_name):
+                 primary, leftovers, references, sole_resources, default_name):
         step(state)
     explicit = {name for name, value in state.args.items() if typed(value, reading, ctx.user)}
     missing = [p.name for p in tool.params if p.required and p.name not in state.args]
@@ -205,7 +205,8 @@ def _refs(s: State) -> None:
 
 
 def _versions(s: State) -> None:
-    version = s.tool.param("version")
+    """'version 2' -> version, or the one <thing>_version a tool has ("model credit version 2" -> model_version)."""
+    version = s.tool.param("version") or next((p for p in s.tool.params if p.name.endswith("_version")), None)
     for span in s.r.of("version"):
         if version is not None and s.span_free(span) and s.put(version, str(span.value), *range(span.start, span.end)):
             return

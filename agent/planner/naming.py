@@ -27,7 +27,7 @@ PRINCIPAL_CUES = frozenset({"make", "give", "grant", "to", "from", "let", "allow
 def kinded(s: State) -> None:
     """Parameters named after a kind take that kind's names: compute <- cpu-cluster, training_data <- diabetes."""
     for param in s.tool.params:
-        kind = param_kind(param)
+        kind = param_kind(param) or scoped_kind(s, param)
         if kind is None or param is s.tool.primary or param.type != "string" or param.enum or not s.unfilled(param):
             continue
         known = {n.lower(): n for n in s.ctx.workspace.names(kind)}
@@ -192,6 +192,36 @@ def references(s: State) -> None:
     if not s.tool.writes and mention is not None and s.put(param, mention.name):
         return  # "show me the leaderboard" right after the AutoML run: of that run
     s.options[param.name] = names
+
+
+def sole_resources(s: State) -> None:
+    """'send 10% of traffic to green': with one endpoint in the workspace, that endpoint is meant.
+
+    Only for the kinds ``phrasings.SOLE_RESOURCE_KINDS`` names (a workspace's endpoints are few and
+    each request is about one), only for a change that is previewed and approved, never a deletion.
+    """
+    if s.tool.destructive:
+        return
+    for param in s.tool.params:
+        kind = _container_kind(s, param)
+        if kind is None or not param.required or not s.unfilled(param):
+            continue
+        names = s.ctx.workspace.names(kind)
+        if len(names) == 1 and s.put(param, names[0]):
+            s.options.pop(param.name, None)
+
+
+def _container_kind(s: State, param: Param) -> str | None:
+    if param is s.tool.primary and s.tool.kind in phrasings.SOLE_RESOURCE_KINDS:
+        return s.tool.kind
+    kind = scoped_kind(s, param)
+    return kind if kind in phrasings.SOLE_RESOURCE_KINDS else None
+
+
+def scoped_kind(s: State, param: Param) -> str | None:
+    """endpoint_name of an online_* tool names online_endpoints; of a batch_* tool, batch_endpoints."""
+    template = phrasings.SCOPED_PARAMS.get(param.name)
+    return template.format(family=s.tool.plugin.split("_")[0]) if template else None
 
 
 def _described_one(s: State, names: list[str]) -> str | None:

@@ -22,6 +22,11 @@ KIND_NOUNS: dict[str, tuple[str, ...]] = {
     "jobs": ("job", "jobs", "runs"),  # "run" is a verb far more often
     "workspace": ("workspace", "stuff", "everything", "things", "overview"),
 }
+# Kinds a request may leave unnamed when the workspace holds exactly one ("send 10% of traffic to green").
+SOLE_RESOURCE_KINDS = frozenset({"online_endpoints", "batch_endpoints"})
+# Parameters that name an endpoint-area resource, by the tool's family (online_*, batch_*).
+SCOPED_PARAMS = {"endpoint_name": "{family}_endpoints", "deployment_name": "{family}_deployments"}
+
 # Resource kinds that are people, not workspace objects: their names come from role assignments.
 PRINCIPAL_PARAMS = ("principal", "user", "assignee")
 
@@ -136,7 +141,8 @@ EXTRA_EXAMPLES: dict[str, tuple[str, ...]] = {
     "compute-get": ("tell me about cpu-cluster", "describe cluster cpu-cluster", "how many nodes does cpu-cluster have", "state of ci-alice",
                     "info on cpu-cluster"),
     "compute-create": ("new amlcompute cluster",
-                       "provision a gpu cluster", "spin up a cluster", "create a compute instance called ci-bob"),
+                       "provision a gpu cluster", "spin up a cluster", "create a compute instance called ci-bob",
+                       "I need a new cluster for scoring jobs"),
     "compute-update": ("give cpu-cluster more nodes", "add more nodes to gpu-cluster", "resize cpu-cluster to 6 nodes", "change max nodes of cpu-cluster to 3", "scale out gpu-cluster",
                        "set min nodes on cpu-cluster to 1", "increase cpu-cluster to 8 nodes"),
     "compute-delete": ("delete compute cpu-cluster", "remove cluster gpu-cluster", "destroy cpu-cluster"),
@@ -170,6 +176,12 @@ EXTRA_EXAMPLES: dict[str, tuple[str, ...]] = {
     "access-revoke": ("revoke reader from alice", "remove bob's contributor role", "remove owner role from dave"),
     "access-check": ("who is allowed to create clusters", "who can register models",
                      "which roles can delete compute", "who can train models here"),
+    "online_endpoints-update_traffic": ("move everything to green", "send all traffic to blue", "switch traffic back to blue",
+                                        "promote green to 100%", "put 20% of requests on green", "route 50 percent to green"),
+    "online_endpoints-invoke": ("test credit-ep with sample.json", "send request.json to the endpoint"),
+    "online_deployments-get_logs": ("logs of blue on credit-ep", "show the deployment logs of green", "deployment log for blue"),
+    "batch_endpoints-invoke": ("score ./incoming with the batch endpoint", "run batch scoring on ./new-data",
+                               "score the files in the folder new-data"),
     "session-undo": ("undo", "undo the last change", "revert that", "undo it", "revert my last change",
                      "I still need that, put it back"),
 }

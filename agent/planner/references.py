@@ -18,6 +18,7 @@ from typing import Any
 
 log = logging.getLogger(__name__)
 _NO_RESOURCES = frozenset({"workspace", "session"})
+SCOPED_KINDS = {"online_deployments": "online_endpoints", "batch_deployments": "batch_endpoints"}  # kind -> its container
 PATH_MENTION = "_path"  # the kind of a mention that is a path a sentence said ("the folder is models/x")
 
 
@@ -67,10 +68,15 @@ class WorkspaceView:
         if group is None:
             return []
         try:
-            return list(group.list())
+            return self._list_scoped(kind, group) if kind in SCOPED_KINDS else list(group.list())
         except Exception:  # a reference is a convenience; a failing list must not stop the turn
             log.debug("planner: listing %s failed", kind, exc_info=True)
             return []
+
+
+    def _list_scoped(self, kind: str, group: Any) -> list[Any]:
+        """Deployments are listed per endpoint (``online_deployments.list(endpoint_name)``), as MLClient does."""
+        return [entity for endpoint in self.names(SCOPED_KINDS[kind]) for entity in group.list(endpoint_name=endpoint)]
 
 
 def _group(client: Any, kind: str) -> Any:

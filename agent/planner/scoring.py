@@ -33,6 +33,7 @@ OTHER_KIND = 0.35         # the user named an existing thing of another kind tha
 VERB_MISMATCH = 0.06      # the request's verb is one this read never uses ("who can delete clusters" isn't a listing)
 NAMED_TARGET = 0.04       # a name was given and this tool acts on a named resource
 NAMING = 0.1              # "called X" / "named X" names something new: a create
+NEW_KIND = 0.15           # "a new cluster (for batch scoring)": the new thing's area is what is created
 PRONOUN = 0.2            # "it"/"that": the kind the conversation named last (half for the ones before)
 SMALL_TALK = 0.45         # a greeting or out-of-scope phrasing this close needs no workspace lookups
 PEOPLE = 0.2              # "who ...?" asks about people: the area whose tools take a principal answers
@@ -113,6 +114,8 @@ class Evidence:
         self.naming = bool(set(words) & {"called", "named"}) or "name it" in " ".join(words) or (
             "as" in words and first in phrasings.CREATE_VERBS)  # "register ./x as y"
         self.people = set(words) & phrasings.PEOPLE_WORDS
+        nouns = self.k.nouns()
+        self.new_kinds = {nouns[w] for i, w in enumerate(words) if i and words[i - 1] == "new" and w in nouns}
         self.creating = first in phrasings.CREATE_VERBS
         self.content = {stem(w) for w in words if w not in STOPWORDS and w.isalpha()} - {stem(n) for n in self.k.kind_nouns}
         self.people_areas = {t.plugin for t in self.k.tools.values() if t.principal_kind}
@@ -150,10 +153,10 @@ class Evidence:
 
     def _kind_terms(self, tool: Tool) -> float:
         delta = 0.0
-        if tool.kind in self.named and tool.primary is not None:
+        if tool.kinds & self.named and tool.primary is not None:
             # Naming an existing thing points at acting on it, less at listing or creating one.
             full = tool.primary.required and (not tool.function.startswith("create") or self.naming)
-            delta += KIND_BOOST / len(self.named) * (1.0 if full else 0.5)
+            delta += KIND_BOOST / len(self.named) * (1.0 if full else 0.5) * len(tool.kinds & self.named)
         if tool.kind in self.named and tool.primary is None:
             delta -= UNUSABLE_NAME
         if tool.plugin in self.areas or tool.kind in self.areas:
@@ -178,6 +181,8 @@ class Evidence:
             delta -= WH_CHANGE[1] if tool.destructive else WH_CHANGE[0]
         if self.naming and tool.function.startswith("create"):
             delta += NAMING
+        if tool.function.startswith("create") and {tool.plugin, tool.kind} & self.new_kinds:
+            delta += NEW_KIND
         if self.plural and tool.function == "list":
             delta += PLURAL_LIST
         return delta
@@ -200,7 +205,7 @@ class Evidence:
     def _name_terms(self, tool: Tool) -> float:
         needs_name = tool.primary is not None and tool.primary.required and not tool.function.startswith("create")
         delta = (NAMED_TARGET if self.has_name else -NAMELESS) if needs_name else 0.0
-        if tool.primary is not None and self.named and tool.kind not in self.named and not tool.function.startswith("create"):
+        if tool.primary is not None and self.named and not tool.kinds & self.named and not tool.function.startswith("create"):
             delta -= OTHER_KIND if needs_name else OTHER_KIND / 2
         if self.new_names and not self.named:
             delta += NEW_NAME if tool.function.startswith("create") else -NEW_NAME if needs_name else 0.0

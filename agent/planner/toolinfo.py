@@ -13,7 +13,7 @@ from dataclasses import dataclass, field, replace
 from typing import Any
 
 from agent.planner.lexicon import stem
-from agent.planner.phrasings import KIND_NOUNS, PRINCIPAL_PARAMS
+from agent.planner.phrasings import KIND_NOUNS, PRINCIPAL_PARAMS, SCOPED_PARAMS
 
 NAME_PARAMS = ("name", "principal", "job_name", "endpoint_name", "deployment_name")
 _GENERIC_PARTS = frozenset({"name", "of", "the", "to", "before", "file", "path", "id", "include"})
@@ -59,6 +59,11 @@ class Param:
         text = f"{self.name} {self.description}".lower()
         return self.type == "string" and not self.enum and (
             "path" in self.name or self.name.endswith("_file") or "local file or folder" in text or "yaml file" in text)
+
+    @property
+    def takes_uri(self) -> bool:
+        """A path, or a reference that may also be a tracked run's URI ("runs:/..."): what "the best model" fills."""
+        return self.is_path or (self.type == "string" and not self.enum and "runs:/" in self.description)
 
     @property
     def is_percent(self) -> bool:
@@ -114,6 +119,13 @@ class Tool:
             if self.param(name) is not None:
                 return self.param(name)
         return None
+
+    @functools.cached_property
+    def kinds(self) -> frozenset[str]:
+        """The kinds its names may be: its own, and the endpoint an online_deployments tool's endpoint_name names."""
+        family = self.plugin.split("_")[0]
+        scoped = {SCOPED_PARAMS[p.name].format(family=family) for p in self.params if p.name in SCOPED_PARAMS and p.required}
+        return frozenset({self.kind} | scoped)
 
     @property
     def principal_kind(self) -> bool:
