@@ -164,8 +164,9 @@ def _kind_from_shape(doc: dict) -> str | None:
     if "trigger" in doc and ("create_job" in doc or "create_monitor" in doc):
         return "schedule"
     if "endpoint_name" in doc:
-        batch = any(f in doc for f in _BATCH_DEPLOYMENT_FIELDS) or kind_type in ("model", "pipeline")
-        return "batch deployment" if batch else "online deployment"
+        if kind_type in ("model", "pipeline"):  # the typed forms keep their settings under `settings:`
+            return "model batch deployment" if kind_type == "model" else "pipeline component batch deployment"
+        return "batch deployment" if any(f in doc for f in _BATCH_DEPLOYMENT_FIELDS) else "online deployment"
     if kind_type in _TYPE_KINDS:
         return _TYPE_KINDS[kind_type]
     if kind_type in _AMBIGUOUS_TYPES:

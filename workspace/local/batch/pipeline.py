@@ -41,10 +41,17 @@ def pipeline_spec(ctx: WorkspaceContext, deployment: Any, base_path: Path) -> di
 
 
 def _snapshot_code(ctx: WorkspaceContext, data: dict, base_path: Path) -> None:
-    """Replace each step's local code folder (nested pipelines too) by its snapshot."""
+    """Replace each step's local code folder (nested pipelines too) by its snapshot.
+
+    azure-ai-ml dumps a step input bound to ``${{parent.inputs.x}}`` as ``{"path": "${{...}}"}``,
+    which it reads back as a data path; the binding is put back as the plain string YAML holds.
+    """
     from workspace.local.controlplane.bindings import resolve_code
 
     for step_name, step in (data.get("jobs") or {}).items():
+        for input_name, value in list((step.get("inputs") or {}).items() if isinstance(step, dict) else []):
+            if isinstance(value, dict) and list(value) == ["path"] and str(value["path"]).startswith("${{"):
+                step["inputs"][input_name] = value["path"]
         component = step.get("component") if isinstance(step, dict) else None
         if not isinstance(component, dict):
             continue

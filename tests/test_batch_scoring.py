@@ -1,0 +1,172 @@
+"""Batch scoring jobs run by the control plane: real worker processes, real MLflow model, real files.
+
+Four CSV files, mini_batch_size 2, 2 workers, one file corrupt: error_threshold
+decides whether the job completes (with predictions for the good files,
+checked row by row against the model's own predict) or fails naming the file.
+"""
+
+from __future__ import annotations
+
+import pytest
+
+from test_batch_support import (  # noqa: F401
+    CORRUPT, FEATURES, ROWS_PER_FILE, diabetes_frame, good_files, input_folder, make_endpoint, mlflow_model_dir,
+    model_deployment, register_mlflow_model, rule_model_dir, score_code,
+)
+from test_jobs_support import job_log, jobs_client, mlflow_db_template, wait_status  # noqa: F401
+
+pytestmark = pytest.mark.slow
+
+
+@pytest.fixture
+def endpoint(jobs_client, mlflow_model_dir):  # noqa: F811
+    register_mlflow_model(jobs_client, mlflow_model_dir)
+    make_endpoint(jobs_client)
+    return jobs_client
+
+
+def _predictions(client, job_name, tmp_path, file_name="predictions.csv"):
+    import pandas as pd
+
+    client.jobs.download(job_name, download_path=tmp_path / "dl", output_name="score")
+    return pd.read_csv(tmp_path / "dl" / "named-outputs" / "score" / file_name, header=None, names=["row", "prediction", "file_name"])
+
+
+def test_threshold_allows_the_corrupt_file_and_predictions_match_the_model(endpoint, input_folder, mlflow_model_dir, tmp_path, cli):
+    import mlflow.sklearn
+    import numpy as np
+    import pandas as pd
+
+    endpoint.batch_deployments.begin_create_or_update(model_deployment("lr-dep", "diabetes-ep", "azureml:diabetes-lr:1", error_threshold=1))
+    result = cli("batch", "invoke", "diabetes-ep", "--input", str(input_folder), "--stream")
+    assert result.exit_code == 0, result.output
+    name = result.output.split()[1]
+    job = endpoint.jobs.get(name)
+    assert (job.type, job.status, job.experiment_name) == ("pipeline", "Completed", "diabetes-ep")
+    props = job.properties
+    assert (props["azureml.batch.files"], props["azureml.batch.files_failed"], props["azureml.batch.mini_batches"]) == ("4", "1", "2")
+    assert props["azureml.batchDeployment"] == "lr-dep" and props["azureml.batch.rows"] == str(3 * ROWS_PER_FILE)
+    assert f"{CORRUPT} failed" in job_log(endpoint, name)
+    assert [j.name for j in endpoint.jobs.list()] == [name]  # a job like any other
+
+    predictions = _predictions(endpoint, name, tmp_path)
+    model = mlflow.sklearn.load_model(str(mlflow_model_dir))
+    assert sorted(predictions["file_name"].unique()) == [p.name for p in good_files(input_folder)]
+    for path in good_files(input_folder):
+        rows = predictions[predictions["file_name"] == path.name].sort_values("row")
+        assert list(rows["row"]) == list(range(ROWS_PER_FILE))
+        np.testing.assert_array_equal(rows["prediction"].to_numpy(), model.predict(pd.read_csv(path)[FEATURES]))
+
+    listed = [j.name for j in endpoint.batch_endpoints.list_jobs("diabetes-ep")]
+    assert listed == [name] and [j.status for j in endpoint.batch_deployments.list_jobs("diabetes-ep", name="lr-dep")] == ["Completed"]
+    jobs = cli("batch", "jobs", "diabetes-ep", "--json")
+    assert jobs.exit_code == 0 and f'"name": "{name}"' in jobs.output and '"files_failed": "1"' in jobs.output, jobs.output
+
+
+def test_threshold_exceeded_fails_the_job_naming_the_file(endpoint, input_folder):
+    from azure.ai.ml import Input
+
+    endpoint.batch_deployments.begin_create_or_update(model_deployment("strict-dep", "diabetes-ep", "azureml:diabetes-lr:1", error_threshold=0))
+    job = endpoint.batch_endpoints.invoke("diabetes-ep", input=Input(type="uri_folder", path=str(input_folder)))
+    failed = wait_status(endpoint, job.name, "Failed")
+    error = failed.properties["error"]
+    assert error.startswith(f"error_threshold: 1 file(s) failed, more than the deployment allows (0); first failure: {CORRUPT}: "), error
+    assert "\n" not in error
+    score = endpoint.root / "datastores" / "workspaceblobstore" / "azureml" / job.name / "score"
+    assert not (score / "predictions.csv").exists()  # a failed job writes no partial output
+
+
+def test_score_script_retries_failures_and_timeouts_then_summary_only(endpoint, input_folder, rule_model_dir, score_code, tmp_path):
+    import pandas as pd
+    from azure.ai.ml import Input
+    from azure.ai.ml.entities import CodeConfiguration, Model
+
+    (input_folder / CORRUPT).unlink()
+    marks = tmp_path / "marks"
+    marks.mkdir()
+    code = CodeConfiguration(code=str(score_code), scoring_script="score.py")
+    flaky = model_deployment(
+        "flaky-dep", "diabetes-ep", Model(name="glucose-rule", path=str(rule_model_dir)), code_configuration=code,
+        environment="azureml:AzureML-sklearn-1.5@latest", retry={"max_retries": 1, "timeout": 4}, error_threshold=0,
+        environment_variables={"FLAKY": "1", "MARKS": str(marks)},
+    )
+    summary = model_deployment("summary-dep", "diabetes-ep", "azureml:glucose-rule:1", code_configuration=code,
+                               environment="azureml:AzureML-sklearn-1.5@latest", output_action="summary_only")
+    endpoint.batch_deployments.begin_create_or_update(flaky)
+    endpoint.batch_deployments.begin_create_or_update(summary)
+    data = Input(type="uri_folder", path=str(input_folder))
+    retried = endpoint.batch_endpoints.invoke("diabetes-ep", deployment_name="flaky-dep", input=data)
+    quiet = endpoint.batch_endpoints.invoke("diabetes-ep", deployment_name="summary-dep", input=data)
+
+    done = wait_status(endpoint, retried.name, "Completed")
+    log = job_log(endpoint, retried.name)
+    assert "mini-batch 0 attempt 1/2 failed: RuntimeError: transient failure on part-0.csv; retrying" in log, log
+    assert "mini-batch 1 attempt 1/2 failed: timed out after 4 s (retry_settings.timeout); retrying" in log, log
+    assert done.properties["azureml.batch.files_failed"] == "0"
+    endpoint.jobs.download(retried.name, download_path=tmp_path / "dl", output_name="score")
+    rows = pd.read_csv(tmp_path / "dl" / "named-outputs" / "score" / "predictions.csv", header=None, names=["file", "prediction"])
+    expected = pd.concat([pd.read_csv(p).assign(file=p.name) for p in sorted(input_folder.iterdir())])
+    assert list(rows["file"]) == list(expected["file"])
+    assert list(rows["prediction"]) == [int(g > 140) for g in expected["PlasmaGlucose"]]
+
+    quiet_done = wait_status(endpoint, quiet.name, "Completed")
+    assert quiet_done.properties["azureml.batch.rows"] == str(3 * ROWS_PER_FILE)
+    score = endpoint.root / "datastores" / "workspaceblobstore" / "azureml" / quiet.name / "score"
+    assert score.is_dir() and list(score.iterdir()) == []  # summary_only writes no file
+    assert sorted(j.name for j in endpoint.batch_endpoints.list_jobs("diabetes-ep")) == sorted([retried.name, quiet.name])
+
+
+PIPELINE_COMPONENT = """\
+$schema: https://azuremlschemas.azureedge.net/latest/pipelineComponent.schema.json
+type: pipeline
+name: upper_pipeline
+inputs:
+  text:
+    type: uri_file
+outputs:
+  result:
+    type: uri_folder
+jobs:
+  upper:
+    type: command
+    inputs:
+      text: ${{parent.inputs.text}}
+    outputs:
+      out: ${{parent.outputs.result}}
+    component:
+      code: src
+      environment: azureml:AzureML-sklearn-1.5@latest
+      command: python upper.py ${{inputs.text}} ${{outputs.out}}
+      inputs:
+        text:
+          type: uri_file
+      outputs:
+        out:
+          type: uri_folder
+"""
+UPPER_PY = "import pathlib, sys\npathlib.Path(sys.argv[2], 'out.txt').write_text(pathlib.Path(sys.argv[1]).read_text().upper())\n"
+
+
+def test_apply_pipeline_component_deployment_and_invoke_it(jobs_client, tmp_path, cli):  # noqa: F811
+    from azure.ai.ml import Input
+
+    (tmp_path / "pc" / "src").mkdir(parents=True)
+    (tmp_path / "pc" / "src" / "upper.py").write_text(UPPER_PY)
+    (tmp_path / "pc" / "upper.yml").write_text(PIPELINE_COMPONENT)
+    (tmp_path / "pc" / "endpoint.yml").write_text(
+        "$schema: https://azuremlschemas.azureedge.net/latest/batchEndpoint.schema.json\nname: upper-ep\n")
+    (tmp_path / "pc" / "deployment.yml").write_text(
+        "$schema: https://azuremlschemas.azureedge.net/latest/pipelineComponentBatchDeployment.schema.json\n"
+        "name: upper-dep\nendpoint_name: upper-ep\ntype: pipeline\ncomponent: upper.yml\nsettings:\n  default_compute: serverless\n")
+    applied = cli("apply", "-f", str(tmp_path / "pc" / "endpoint.yml"), "-f", str(tmp_path / "pc" / "deployment.yml"))
+    assert applied.exit_code == 0, applied.output
+    assert "batch endpoint upper-ep created" in applied.output and "batch deployment upper-dep" in applied.output
+    (tmp_path / "pc" / "src" / "upper.py").write_text("raise SystemExit('the snapshot should run, not this')\n")
+
+    (tmp_path / "note.txt").write_text("hello batch")
+    job = jobs_client.batch_endpoints.invoke("upper-ep", inputs={"text": Input(type="uri_file", path=str(tmp_path / "note.txt"))})
+    done = wait_status(jobs_client, job.name, "Completed")
+    assert done.type == "pipeline" and done.properties["azureml.batchDeployment"] == "upper-dep"
+    jobs_client.jobs.download(job.name, download_path=tmp_path / "dl", output_name="result")
+    assert (tmp_path / "dl" / "named-outputs" / "result" / "out.txt").read_text() == "HELLO BATCH"
+    assert [j.name for j in jobs_client.batch_endpoints.list_jobs("upper-ep")] == [job.name]
