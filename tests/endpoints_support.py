@@ -71,26 +71,53 @@ def trained(tmp_path_factory):
     return _cache["trained"]
 
 
-@pytest.fixture
-def ep_client(client, trained, mlflow_db_template, tmp_path):
-    """A workspace with both models registered; stops everything it started, then checks the pids are gone."""
-    import psutil
+def prepare(client, trained, template: Path, folder: Path):
+    """Register both models and write the score.py; the client gets ``test_code_dir``."""
     from azure.ai.ml.entities import Model
 
     client.paths.mlflow_db.parent.mkdir(parents=True, exist_ok=True)
-    shutil.copy(mlflow_db_template, client.paths.mlflow_db)
+    shutil.copy(template, client.paths.mlflow_db)
     _, mlflow_dir, custom_dir = trained
     client.models.create_or_update(Model(name="diabetes-mlflow", path=str(mlflow_dir), type="mlflow_model"))
     client.models.create_or_update(Model(name="diabetes-custom", path=str(custom_dir), type="custom_model"))
-    code = tmp_path / "code"
+    code = folder / "code"
     code.mkdir()
     (code / "score.py").write_text(SCORE_PY)
     client.test_code_dir = code
-    yield client
+    return client
+
+
+def stop_and_check(client) -> None:
+    """Stop the control plane (and with it the gateway and workers) by pid; fail if any process is left."""
+    import psutil
+
     pids = serving_pids(client)
     stop_all(client.root)
     for pid in pids:
         assert not psutil.pid_exists(pid) or psutil.Process(pid).status() == psutil.STATUS_ZOMBIE, f"process {pid} outlived the test"
+
+
+@pytest.fixture
+def ep_client(client, trained, mlflow_db_template, tmp_path):
+    """A workspace with both models registered; stops everything it started, then checks the pids are gone."""
+    yield prepare(client, trained, mlflow_db_template, tmp_path)
+    stop_and_check(client)
+
+
+@pytest.fixture(scope="module")
+def module_client(tmp_path_factory, trained, mlflow_db_template):
+    """Like ``ep_client`` but shared by a module's tests: starting deployments costs seconds."""
+    from workspace.local import LocalMLClient
+
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("AMLPILOT_SECRETS_BACKEND", "file")  # the daemon and gateway read it
+        folder = tmp_path_factory.mktemp("endpoints")
+        client = LocalMLClient(folder / "ws", user="tester", secrets_backend="file")
+        try:
+            yield prepare(client, trained, mlflow_db_template, folder)
+        finally:
+            stop_and_check(client)
+            client.close()
 
 
 def serving_pids(client) -> list[int]:

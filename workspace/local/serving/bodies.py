@@ -85,7 +85,7 @@ def to_matrix(columns: list[str] | None, rows: list, signature: list[tuple[str, 
     matrix = matrix.astype(np.float64, copy=False)
     for j, (name, kind) in enumerate(signature):
         if kind in _INTEGRAL and not np.all(np.mod(matrix[:, j], 1) == 0):
-            bad = matrix[np.mod(matrix[:, j], 1) != 0, j][0]
+            bad = float(matrix[np.mod(matrix[:, j], 1) != 0, j][0])
             raise BodyError(f"column {name!r}: {bad!r} is not a {kind} (an integer is required)")
     return matrix
 
@@ -114,12 +114,12 @@ def _reorder(columns: list, rows: list, names: list[str]) -> list:
 
 
 def _check_columns(given: list, names: list[str]) -> None:
-    for name in names:
-        if name not in given:
-            raise BodyError(f"column {name!r} is missing; the model takes {', '.join(names)}")
     for name in given:
         if name not in names:
             raise BodyError(f"column {name!r} is not in the model signature; the model takes {', '.join(names)}")
+    for name in names:
+        if name not in given:
+            raise BodyError(f"column {name!r} is missing; the model takes {', '.join(names)}")
 
 
 def _explain(rows: list, signature: list[tuple[str, str]]) -> None:

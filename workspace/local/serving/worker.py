@@ -91,18 +91,32 @@ class PyfuncScorer:
         return [self._one(body) for body in bodies]
 
     def _one(self, body: bytes) -> tuple[int, bytes]:
-        import pandas as pd
         from mlflow.exceptions import MlflowException
+        from mlflow.pyfunc.scoring_server import infer_and_parse_data
 
         try:
-            columns, rows, style = extract_rows(parse_json(body))
-            frame = pd.DataFrame(rows) if rows and isinstance(rows[0], dict) else pd.DataFrame(rows, columns=columns)
-            result = _jsonable(self.model.predict(frame))
+            payload = parse_json(body)
+            extract_rows(payload)  # the same shape checks and messages as the fast path
+            style = "azure" if "input_data" in payload else "mlflow"
+            if style == "azure":  # Azure's body is MLflow's split (or tensor) body under another name
+                inner = payload["input_data"]
+                payload = {"dataframe_split": inner} if isinstance(inner, dict) else {"instances": inner}
+            data = infer_and_parse_data({k: v for k, v in payload.items() if k != "params"},
+                                        self.model.metadata.get_input_schema())
+            result = _jsonable(self.model.predict(data))
         except BodyError as exc:
             return _error(400, str(exc))
         except (MlflowException, ValueError, TypeError, KeyError) as exc:
-            return _error(400, str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__)
+            return _error(400, _one_line(exc))
         return 200, json.dumps(result if style == "azure" else {"predictions": result}, default=str).encode()
+
+
+def _one_line(exc: Exception) -> str:
+    """MLflow's schema errors print the whole frame first; the reason comes after 'Error: '."""
+    text = str(getattr(exc, "message", None) or exc).strip()
+    if "Error: " in text:
+        text = text.rsplit("Error: ", 1)[1]
+    return text.splitlines()[0] if text else type(exc).__name__
 
 
 class ScriptScorer:
