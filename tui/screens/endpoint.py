@@ -37,7 +37,7 @@ class EndpointScreen(Screen):
         self.client, self.endpoint_name = client, name
         self.reading: EndpointReading | None = None
         self.problem: str | None = None
-        self._opened = time.monotonic()
+        self._first_taken: float | None = None
         self._rates: dict[str, list[tuple[float, float]]] = {}
 
     def compose(self) -> ComposeResult:
@@ -73,7 +73,9 @@ class EndpointScreen(Screen):
         self.reading, self.problem = reading, None
         self.query_one(EndpointMetrics).show(reading)
         self.query_one("#endpoint-info", Static).update(_info(reading))
-        seconds = round(time.monotonic() - self._opened, 1)
+        if self._first_taken is None:
+            self._first_taken = reading.taken_at
+        seconds = round(reading.taken_at - self._first_taken, 1)
         for deployment in reading.deployments:
             if deployment.requests_per_second is not None:
                 points = self._rates.setdefault(deployment.name, [])
