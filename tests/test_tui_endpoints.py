@@ -155,7 +155,8 @@ async def test_the_endpoint_view_shows_live_per_deployment_metrics(serving_root,
         assert cells[:5] == ["blue", "Succeeded", "█" * 10 + " 100%", "—", "4"] and cells[6:8] == ["1", "25.0"]
         score(serving_root, tmp_path, good=2)  # while the screen watches
         await until(pilot, lambda: blue().request_count == 6, "the table to count the new requests")
-        await until(pilot, lambda: screen.query_one(MetricsChart).metrics.get("blue"), "the request-rate chart")
+        rates = lambda: [rate for _, rate in screen.query_one(MetricsChart).metrics.get("blue", [])]  # noqa: E731
+        await until(pilot, lambda: any(rate > 0 for rate in rates()), "the request-rate chart to show the new requests")
         client = local_client(serving_root)
         try:
             metrics = client.online_endpoints.get_metrics("tui-ep")["blue"]

@@ -192,3 +192,28 @@ def test_first_launch_means_empty_and_never_talked_to(tmp_path):
     (root / "sessions").mkdir(parents=True)
     (root / "sessions" / "earlier.jsonl").write_text("{}\n")
     assert not is_first_launch(fake_client(root=root))
+
+
+@pytest.mark.parametrize("goal, best", [("maximize", "s_1"), ("minimize", "s_0")])
+def test_the_best_trial_is_a_completed_one_by_the_goal(goal, best):
+    from tui.trials import SweepTrials, TrialRow
+
+    rows = (
+        TrialRow("s_0", "Completed", (("lr", 0.1),), 0.2),
+        TrialRow("s_1", "Completed", (("lr", 0.2),), 0.8),
+        TrialRow("s_2", "Canceled", (("lr", 0.3),), 0.9 if goal == "maximize" else 0.1),  # stopped early: never the best
+        TrialRow("s_3", "Completed", (("lr", 0.4),), float("nan")),
+        TrialRow("s_4", "Running", (("lr", 0.5), ("depth", 3)), None),
+    )
+    trials = SweepTrials("acc", goal, rows)
+    assert trials.best.name == best
+    assert trials.parameter_names == ("lr", "depth")
+    assert SweepTrials("acc", goal, rows[2:]).best is None
+
+
+def test_numbers_in_the_tables():
+    from tui.trials import duration_text, metric_text, parameter_text
+
+    assert [metric_text(v) for v in (0.987654, 1234.5678, None, float("nan"))] == ["0.9877", "1235", "—", "—"]
+    assert [duration_text(v) for v in (2.44, 75.0, None)] == ["2.4 s", "1:15", "—"]
+    assert [parameter_text(v) for v in (0.0123456, 4, "adam")] == ["0.01235", "4", "adam"]
