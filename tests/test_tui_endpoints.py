@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 
 import pytest
+from test_tui_flows import first_hit
 from test_tui_support import (  # noqa: F401
     SIZE,
     anyio_backend,
@@ -136,6 +137,8 @@ async def open_endpoint_from_panel(pilot, name: str):
 
 @pytest.mark.slow
 async def test_the_endpoint_view_shows_live_per_deployment_metrics(serving_root, tmp_path):
+    from textual.command import CommandPalette
+
     from tui.widgets.endpoint_metrics import EndpointMetrics
     from tui.widgets.metrics_chart import MetricsChart
 
@@ -165,3 +168,9 @@ async def test_the_endpoint_view_shows_live_per_deployment_metrics(serving_root,
         assert (metrics["request_count"], metrics["error_count"]) == (blue().request_count, blue().error_count)
         await pilot.press("escape")
         assert not isinstance(app.screen, type(screen))
+        await pilot.press("ctrl+p")  # the command palette opens it too
+        await until(pilot, lambda: isinstance(app.screen, CommandPalette), "the command palette")
+        await pilot.press(*"open endpoint tui")
+        await until(pilot, lambda: "open endpoint tui-ep" in first_hit(app), "the palette's hit")
+        await pilot.press("enter")
+        await until(pilot, lambda: isinstance(app.screen, type(screen)) and app.screen is not screen, "the endpoint screen again")

@@ -1,4 +1,4 @@
-"""Command-palette entries (ctrl+p): start any tool line, open any job.
+"""Command-palette entries (ctrl+p): start any tool line, open any job or online endpoint.
 
 Choosing a tool puts ``/tool-name `` in the prompt rather than running it: the
 arguments are the user's to type, and the call is then approved as usual.
@@ -20,11 +20,14 @@ class WorkspaceCommands(Provider):
         view = getattr(app, "workspace_view", None)
         for item in (view.sections.get("Jobs", ()) if view else ()):
             entries.append((f"open job {item.name}", f"status {item.status}", partial(app.open_job, item.name)))
+        for item in (view.sections.get("Endpoints", ()) if view else ()):
+            traffic = ", ".join(f"{name} {percent}%" for name, percent in item.traffic) or "no traffic"
+            entries.append((f"open endpoint {item.name}", traffic, partial(app.open_endpoint, item.name)))
         return entries
 
     async def discover(self) -> Hits:
         for title, help_text, callback in self._entries():
-            if title.startswith("open job"):
+            if title.startswith("open "):
                 yield DiscoveryHit(title, callback, help=help_text)
 
     async def search(self, query: str) -> Hits:
