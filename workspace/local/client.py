@@ -27,7 +27,9 @@ from workspace.local.operations.workspaces import WorkspaceOperations
 class LocalMLClient:
     """Same attribute and method names as ``azure.ai.ml.MLClient``; entities in, entities out."""
 
-    def __init__(self, root: str | Path, *, user: str | None = None, secrets_backend: str = "auto") -> None:
+    def __init__(self, root: str | Path, *, user: str | None = None, secrets_backend: str = "auto", registry_name: str | None = None) -> None:
+        if registry_name not in (None, "azureml"):
+            raise UserInputError.invalid("registry_name", registry_name, "is not a registry here; the local workspace has the azureml registry")
         kwargs: dict[str, Any] = {"secrets_backend": secrets_backend}
         if user:
             kwargs["user"] = user
@@ -38,6 +40,10 @@ class LocalMLClient:
         self.data = DataOperations(self._ctx)
         self.environments = EnvironmentOperations(self._ctx)
         self.components = ComponentOperations(self._ctx)
+        if registry_name:  # a registry-shaped handle, as MLClient(registry_name="azureml"): its components are the built-ins
+            from workspace.local.rai.components import RegistryComponentOperations
+
+            self.components = RegistryComponentOperations()
         self.models = ModelOperations(self._ctx)
         self.jobs = JobOperations(self._ctx)
         self.schedules = ScheduleOperations(self._ctx)

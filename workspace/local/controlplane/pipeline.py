@@ -39,8 +39,12 @@ def prepare_pipeline(ctx: WorkspaceContext, job: Any, name: str, base_path: Path
     top_outputs = {n: [(PARENT, n)] for n in (job.outputs or {})}
     default_compute = getattr(settings, "default_compute", None) or job.compute
     compiler.compile(job.jobs, _Scope((), top_inputs, top_outputs, default_compute))
+    steps = compiler.link()
+    from workspace.local.rai.pipeline_checks import check_pipeline
+
+    check_pipeline(steps)  # RAI steps: bad arguments fail here, before any step computes
     plan = {
-        "steps": compiler.link(), "outputs": compiler.parent_outputs(list(job.outputs or {})),
+        "steps": steps, "outputs": compiler.parent_outputs(list(job.outputs or {})),
         "continue_on_step_failure": bool(getattr(settings, "continue_on_step_failure", None)),
         "force_rerun": bool(getattr(settings, "force_rerun", None)),
     }
@@ -124,6 +128,7 @@ class _Compiler:
             "template": children.template(row, declared, outputs), "deterministic": deterministic is not False,
             "refs": {n: b["ref"] for n, b in inputs.items() if "ref" in b},
             "display_name": getattr(node, "display_name", None) or "/".join(path),
+            "component": getattr(component, "name", None),
         }
 
     def _node_inputs(self, node: Any, scope: _Scope) -> dict[str, Any]:

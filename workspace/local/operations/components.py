@@ -22,6 +22,14 @@ class ComponentOperations(VersionedAssetOperations):
             component.version = version
         return super().create_or_update(component, **kwargs)
 
+    def get(self, name: str, version: str | None = None, label: str | None = None) -> Any:
+        """A registered component, else a built-in one (the RAI components), as Azure's azureml registry serves them."""
+        from workspace.local.rai.components import canonical
+
+        if canonical(name) and not self._store.asset_versions(self.kind, name):
+            return _builtin(name, version, label)
+        return super().get(name, version=version, label=label)
+
     def _prepare(self, component: Any) -> tuple[dict, str]:
         component_type = getattr(component, "type", None)
         if component_type != "command":
@@ -68,3 +76,14 @@ class ComponentOperations(VersionedAssetOperations):
             shutil.copytree(code, target / "code", dirs_exist_ok=True)
             spec["code"] = "./code"
         (target / "component_spec.yaml").write_text(yaml.safe_dump(spec, sort_keys=False))
+
+
+def _builtin(name: str, version: str | None, label: str | None) -> Any:
+    from workspace.errors import ResourceNotFoundError
+    from workspace.local.rai.components import VERSION, builtin
+
+    if version is not None and str(version) != VERSION:
+        raise ResourceNotFoundError(f"version: component {name!r} has no version {str(version)!r} (versions: {VERSION})", field="version", value=version)
+    if label not in (None, "latest"):
+        raise UserInputError.invalid("label", label, "is not a known label; the local workspace supports 'latest'")
+    return builtin(name)
