@@ -126,7 +126,9 @@ def test_sweep_trial_table(snap_compare):
         TrialRow("tidy_sweep_7_4", "Failed", (("lr", 0.1), ("depth", 8)), None, "exit code 1"),
     )
     log = "sweep: 5 trials, acc to maximize, policy bandit\nbest so far: tidy_sweep_7_3 with acc=0.54\nsweep ended: 5 trials\n"
-    screen = fixed_job_screen(state, log, {"acc": [(0, 0.54)]}, SweepTrials("acc", "maximize", rows))
+    histories = {f"trial {i}": [(step, row.value * (step + 1) / 4) for step in range(4 if row.status == "Completed" else 2)]
+                 for i, row in enumerate(rows) if row.value is not None}
+    screen = fixed_job_screen(state, log, histories, SweepTrials("acc", "maximize", rows))
     assert snap_compare(ScreenHost(screen), terminal_size=SIZE)
 
 

@@ -87,6 +87,9 @@ async def test_a_sweep_shows_its_trials_while_running_and_marks_the_best(jobs_ro
         assert dict(best.parameters) == {"lr": 0.05, "depth": 4} and best.value == pytest.approx(0.54)
         assert table.get_row(best.name)[0].plain == "★" and table.get_row(rows[0].name)[0].plain.strip() == ""
         assert f"best {best.name} = 0.54" in str(table.border_title)
+        chart = screen.query_one("MetricsChart")  # a sweep charts each trial's primary metric from MLflow
+        assert chart.title == "acc by trial" and sorted(chart.metrics) == [f"trial {i}" for i in range(4)]
+        assert {round(points[-1][1], 4) for points in chart.metrics.values()} == {0.12, 0.14, 0.52, 0.54}
     client = local_client(jobs_root)
     try:
         assert client.jobs.get(name).properties["best_child_run_id"] == best.name  # the sweep driver agrees

@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from typing import Any
 
 LEADERBOARD_ROWS = 50  # the best this many AutoML trials; the rest are in MLflow
+CHARTED_TRIALS = 10    # the latest this many sweep trials are charted; more lines can't be told apart
 
 
 @dataclass(frozen=True)
@@ -85,6 +86,32 @@ def read_leaderboard(client: Any, job: Any) -> Leaderboard:
         for r in leaderboard_rows(client, job, LEADERBOARD_ROWS)
     )
     return Leaderboard(metric, rows)
+
+
+def read_trial_histories(client: Any, job: Any, metric: str) -> dict[str, list[tuple[int, float]]]:
+    """The latest trials' primary-metric histories from MLflow, by trial ("trial 3"), for the chart."""
+    from tui.jobs import tracking_uri
+
+    uri = tracking_uri(client)
+    children = [c for c in client.jobs.list(parent_job_name=job.name) if (c.properties or {}).get("mlflow.runId")]
+    if not uri or not children:
+        return {}
+    from mlflow.tracking import MlflowClient
+
+    mlflow = MlflowClient(tracking_uri=uri)
+    numbered = sorted((_trial_number(job.name, c.name), c) for c in children)[-CHARTED_TRIALS:]
+    histories = {}
+    for (number, name), child in numbered:
+        points = [(m.step, m.value) for m in mlflow.get_metric_history(child.properties["mlflow.runId"], metric)]
+        if points:
+            histories[f"trial {number}" if number >= 0 else name] = points
+    return histories
+
+
+def _trial_number(sweep: str, trial: str) -> tuple[int, str]:
+    """Trials are named ``<sweep>_<n>``; another backend's names get -1 and sort by name."""
+    suffix = trial[len(sweep) + 1:] if trial.startswith(f"{sweep}_") else ""
+    return (int(suffix) if suffix.isdigit() else -1), trial
 
 
 def read_children_table(client: Any, job: Any) -> SweepTrials | Leaderboard | None:

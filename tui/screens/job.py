@@ -24,7 +24,7 @@ from textual.widgets import Footer, Label
 from textual.worker import get_current_worker
 
 from tui.jobs import JobState, read_job, read_log, read_metrics
-from tui.trials import read_children_table
+from tui.trials import SweepTrials, read_children_table, read_trial_histories
 from tui.widgets.job_progress import JobProgress
 
 POLL_SECONDS = 0.5
@@ -71,7 +71,7 @@ class JobScreen(Screen):
                     text, offset = self._rest_of_log(state, text, offset)
                 details = None
                 if state.terminal or time.monotonic() >= next_details:
-                    details = read_metrics(self.client, state.run_id), read_children_table(self.client, state.job)
+                    details = self._read_details(state)
                     next_details = time.monotonic() + DETAILS_EVERY
                 self.app.call_from_thread(self._show, state, text, details)
             except Exception as exc:  # say what broke and stop polling; the screen stays usable
@@ -82,6 +82,13 @@ class JobScreen(Screen):
                 self.app.call_from_thread(self.post_message, self.Ended(state.name, state.status))
                 return
             time.sleep(POLL_SECONDS)
+
+    def _read_details(self, state: JobState) -> tuple[dict, Any]:
+        """The chart's lines and the children's table: a sweep charts its trials' primary metric."""
+        table = read_children_table(self.client, state.job)
+        if isinstance(table, SweepTrials):
+            return read_trial_histories(self.client, state.job, table.metric), table
+        return read_metrics(self.client, state.run_id), table
 
     @staticmethod
     def _rest_of_log(state: JobState, text: str, offset: int) -> tuple[str, int]:
@@ -98,7 +105,7 @@ class JobScreen(Screen):
         progress.append_log(text)
         if details is not None:
             metrics, table = details
-            progress.show_metrics(metrics)
+            progress.show_metrics(metrics, f"{table.metric} by trial" if isinstance(table, SweepTrials) else "metrics")
             progress.show_table(table)
         progress.show_state(state)
         self.state = state

@@ -70,8 +70,8 @@ class JobProgress(Vertical):
         if text:
             self.query_one("#job-log", Log).write(text)
 
-    def show_metrics(self, metrics: dict[str, list[tuple[int, float]]]) -> None:
-        self.query_one(MetricsChart).show_metrics(metrics)
+    def show_metrics(self, metrics: dict[str, list[tuple[int, float]]], title: str = "metrics") -> None:
+        self.query_one(MetricsChart).show_metrics(metrics, title)
 
     @property
     def log_text(self) -> str:

@@ -14,10 +14,10 @@ class MetricsChart(PlotextPlot):
     def on_mount(self) -> None:
         self.plt.title(f"{self.title}: none logged yet")
 
-    def show_metrics(self, metrics: dict[str, list[tuple[float, float]]]) -> None:
-        if metrics == self.metrics:
+    def show_metrics(self, metrics: dict[str, list[tuple[float, float]]], title: str | None = None) -> None:
+        if metrics == self.metrics and title in (None, self.title):
             return
-        self.metrics = metrics
+        self.metrics, self.title = metrics, title or self.title
         self.plt.clear_data()
         self.plt.title(self.title if metrics else f"{self.title}: none logged yet")
         for key, points in metrics.items():
