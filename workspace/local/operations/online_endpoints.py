@@ -89,8 +89,8 @@ class OnlineEndpointOperations:
             with self._store.transaction() as db:
                 current = self._store.resource(state.ENDPOINT, name)
                 for field in ("traffic", "mirror_traffic"):  # unset means unchanged, as on Azure
-                    if spec.get(field) is None:
-                        spec[field] = (current.spec.get(field) if current else None) or {}
+                    given = getattr(endpoint, field, None)  # as given: the entity's dict has cast 99.5 to 99 already
+                    spec[field] = dict(given) if given is not None else (current.spec.get(field) if current else None) or {}
                 check_traffic(name, spec["traffic"], spec["mirror_traffic"], self._deployment_names(name))
                 self._store.upsert_resource(db, state.ENDPOINT, name, spec, "Succeeded", self._ctx.user)
                 generation = state.bump_generation(db)
