@@ -416,12 +416,14 @@ def _register_agent_commands() -> None:
     from agent.chat_commands import register
     from agent.endpoint_commands import register as register_endpoint_commands
     from agent.job_commands import register as register_job_commands
+    from agent.rai_commands import register as register_rai_commands
     from evals.commands import register as register_evals
 
     register(app)
     register_job_commands(app)  # job list|show|stream|cancel|download, workspace up|down|status
     register_batch_commands(app)  # batch list|show|invoke|jobs
     register_endpoint_commands(app)  # endpoint invoke|traffic|metrics|logs|keys
+    register_rai_commands(app)  # rai list|show|open
     register_evals(app)
 
 

@@ -38,6 +38,7 @@ EXPECTED_EFFECT = {
     "jobs-list": "read", "jobs-get": "read", "jobs-logs": "read", "jobs-create_command": "write", "jobs-cancel": "write",
     "jobs-download": "write",
     "automl-create": "write", "automl-leaderboard": "read", "automl-best_model": "read",
+    "rai-create_dashboard": "write", "rai-list": "read", "rai-show": "read",
     "schedules-list": "read", "schedules-get": "read", "schedules-create": "write", "schedules-enable": "write",
     "schedules-disable": "write", "schedules-trigger": "write", "schedules-delete": "destructive",
     "online_endpoints-list": "read", "online_endpoints-get": "read", "online_endpoints-create": "write",

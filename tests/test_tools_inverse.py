@@ -7,7 +7,7 @@ from test_tools_support import state, visible_state, ws  # noqa: F401  (ws is a 
 
 from tools.catalog import all_specs
 
-JOB_AND_MODEL_TOOLS = ("models-", "jobs-", "automl-", "schedules-", "online_", "batch_")
+JOB_AND_MODEL_TOOLS = ("models-", "jobs-", "automl-", "schedules-", "online_", "batch_", "rai-")
 
 STRICT, VISIBLE = "strict", "visible"  # a new version is undone by archiving it: it stays, hidden
 

@@ -7,7 +7,7 @@ from test_tools_support import state, ws  # noqa: F401  (ws is a fixture)
 
 from tools.catalog import all_specs
 
-JOB_AND_MODEL_TOOLS = ("models-", "jobs-", "automl-", "schedules-", "online_", "batch_")
+JOB_AND_MODEL_TOOLS = ("models-", "jobs-", "automl-", "schedules-", "online_", "batch_", "rai-")
 from workspace.errors import ResourceNotFoundError, UserInputError
 
 # tool, arguments, expected summary, expected inverse (tool, arguments) or None, expected warning fragment or None

@@ -22,6 +22,7 @@ from tools.jobs import JobsPlugin
 from tools.models import ModelsPlugin
 from tools.online_deployments import OnlineDeploymentsPlugin
 from tools.online_endpoints import OnlineEndpointsPlugin
+from tools.rai import RaiPlugin
 from tools.schedules import SchedulesPlugin
 from tools.workspace import WorkspacePlugin
 from workspace.errors import UserInputError
@@ -36,6 +37,7 @@ PLUGIN_CLASSES: list[type[ToolPlugin]] = [
     ModelsPlugin,
     JobsPlugin,
     AutoMLPlugin,
+    RaiPlugin,
     SchedulesPlugin,
     OnlineEndpointsPlugin,
     OnlineDeploymentsPlugin,
