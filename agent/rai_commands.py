@@ -13,6 +13,7 @@ from typing import Annotated, Any, Optional
 import typer
 
 NameArg = Annotated[str, typer.Argument(help="The dashboard: the name of the pipeline job that built it.", show_default=False)]
+JsonFlag = Annotated[bool, typer.Option("--json", help="Print JSON instead of tables.")]
 TOP = 5
 
 
@@ -27,12 +28,17 @@ def register(app: typer.Typer) -> None:
 def rai_list(
     ctx: typer.Context,
     model: Annotated[Optional[str], typer.Option("--model", "-m", help="Only this model (name or name:version).", show_default=False)] = None,
+    json_out: JsonFlag = False,
 ) -> None:
     from agent.cli import _open_client
     from workspace.local.rai import registry
 
     with _open_client(ctx) as (_, client):
         found = registry.list_insights(client, model)
+    if json_out:
+        _echo_json([{k: d[k] for k in ("name", "model_id", "title", "insights", "task_type", "step_job")} | {"dashboard_path": str(d["dashboard_path"])}
+                    for d in found])
+        return
     if not found:
         typer.echo("no Responsible AI dashboards" + (f" for model {model}" if model else ""))
         return
@@ -40,12 +46,17 @@ def rai_list(
                   [[d["name"], d["model_id"] or "-", d["title"], ", ".join(d["insights"]) or "overview", d["task_type"]] for d in found]))
 
 
-def rai_show(ctx: typer.Context, name: NameArg) -> None:
+def rai_show(ctx: typer.Context, name: NameArg, json_out: JsonFlag = False) -> None:
     from agent.cli import _open_client
     from workspace.local.rai import registry
 
     with _open_client(ctx) as (_, client):
         data = registry.load_dashboard(client, name)
+    if json_out:
+        from tools.rai import dashboard_summary
+
+        _echo_json(dashboard_summary(data))
+        return
     for renderable in summary(data):
         _print(renderable)
 
@@ -80,8 +91,10 @@ def rai_open(
 def summary(data: dict) -> list[Any]:
     """Rich renderables: header, metrics, error cohorts, features, causal effects, counterfactuals."""
     config, insights = data["config"], data["insights"]
-    parts: list[Any] = [f"[bold]{config['title']}[/bold]: {config['task_type']} of {config['target_column']}, "
-                        f"model {config.get('model_id') or '(unregistered)'}, {config['rows']['test']} test rows"]
+    from rich.text import Text
+
+    parts: list[Any] = [Text(f"{config['title']}: {config['task_type']} of {config['target_column']}, "
+                             f"model {config.get('model_id') or '(unregistered)'}, {config['rows']['test']} test rows", style="bold")]
     metrics = data["overview"]["metrics"]
     parts.append(_table(list(metrics), [[_number(v) for v in metrics.values()]], title="metrics"))
     if (ea := insights.get("error_analysis")):
@@ -106,14 +119,21 @@ def _number(value: Any) -> str:
 
 def _table(header, rows, title: str | None = None):
     from rich.table import Table
+    from rich.text import Text
 
-    table = Table(*header, title=title, title_justify="left")
+    table = Table(*header, header_style="bold", title=title, title_justify="left")
     for row in rows:
-        table.add_row(*map(str, row))
+        table.add_row(*(Text(str(v)) for v in row))
     return table
 
 
 def _print(renderable: Any) -> None:
-    from rich.console import Console
+    from agent.cli import _console
 
-    Console(soft_wrap=True).print(renderable)
+    _console().print(renderable)
+
+
+def _echo_json(data: Any) -> None:
+    from agent.render import to_json
+
+    typer.echo(to_json(data))

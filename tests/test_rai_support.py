@@ -74,3 +74,29 @@ def register_assets(client, tmp_path: Path, train, test) -> None:
     client.data.create_or_update(Data(name="diabetes-test", type="mltable", path=str(mltable_folder(test, tmp_path / "test"))))
     model = save_model(train_model(train), tmp_path / "diabetes-model", train[FEATURES])
     client.models.create_or_update(Model(name="diabetes-model", type="mlflow_model", path=str(model)))
+
+
+SCORECARD_CONFIG = {
+    "Model": {"ModelName": "diabetes-model", "ModelType": "Classification", "ModelSummary": "Predicts diabetes from eight measurements."},
+    "Metrics": {"accuracy_score": {"threshold": ">=0.7"}, "recall_score": {"threshold": ">=0.99"}},
+    "FeatureImportance": {"top_n": 4},
+    "Fairness": {"metric": ["accuracy_score"], "sensitive_features": ["Age"], "fairness_evaluation_kind": "difference", "threshold": "<=0.5"},
+}
+
+
+@pytest.fixture(scope="module")
+def dashboard_folder(insights_folder):
+    """Every insight computed on the small diabetes split and gathered into a dashboard folder (plus a score card)."""
+    from workspace.local.rai import causal, counterfactual, erroranalysis, explanation, gather, scorecard
+    from workspace.local.rai.folder import load
+
+    root = insights_folder.parent
+    insights = load(insights_folder)
+    explanation.compute(insights, root / "explanation")
+    erroranalysis.compute(insights, root / "error_analysis")
+    counterfactual.compute(insights, root / "counterfactual", total_cfs=3, desired_class="opposite", max_rows=20)
+    causal.compute(insights, root / "causal", treatment_features='["BMI", "Age"]', heterogeneity_features='["Pregnancies"]')
+    folders = [root / k for k in ("explanation", "error_analysis", "counterfactual", "causal")]
+    gather.gather(insights_folder, folders, root / "dashboard", root / "ux_json")
+    scorecard.build(root / "dashboard", SCORECARD_CONFIG, root / "scorecard")
+    return root / "dashboard"

@@ -81,14 +81,27 @@ def path_of(nodes: list[dict], node_id: int) -> list[dict]:
 
 
 def describe(conditions: list[dict]) -> str:
+    """A path as text; bounds on the same number merge ("58.5 < Age <= 67.5")."""
     if not conditions:
         return "all data"
-    parts = []
+    bounds: dict[str, list] = {}
+    parts: dict[str, str] = {}
     for c in conditions:
-        value = c["value"]
-        shown = f"{value:.4g}" if isinstance(value, float) else "{" + ", ".join(map(str, value)) + "}"
-        parts.append(f"{c['feature']} {c['op']} {shown}")
-    return " and ".join(parts)
+        if c["op"] in ("<=", ">"):
+            low, high = bounds.setdefault(c["feature"], [None, None])
+            if c["op"] == "<=":
+                bounds[c["feature"]][1] = c["value"] if high is None else min(high, c["value"])
+            else:
+                bounds[c["feature"]][0] = c["value"] if low is None else max(low, c["value"])
+            parts[c["feature"]] = ""
+        else:
+            parts[f"{c['feature']} {c['op']}"] = f"{c['feature']} {c['op']} " + "{" + ", ".join(map(str, c["value"])) + "}"
+    for feature, (low, high) in bounds.items():
+        if low is not None and high is not None:
+            parts[feature] = f"{low:.4g} < {feature} <= {high:.4g}"
+        else:
+            parts[feature] = f"{feature} <= {high:.4g}" if high is not None else f"{feature} > {low:.4g}"
+    return " and ".join(parts.values())
 
 
 def heatmap(frame, features: list[str], categorical: list[str], errors) -> dict:

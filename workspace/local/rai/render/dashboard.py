@@ -37,7 +37,7 @@ def render_dashboard(data: dict) -> str:
     insights = data["insights"]
     body["errors"] = _errors(insights.get("error_analysis"))
     body["importance"] = _importance(insights.get("explanation"), data)
-    body["counterfactuals"] = _counterfactuals(insights.get("counterfactual"), config)
+    body["counterfactuals"] = _counterfactuals(insights.get("counterfactual"), config, data["rows"])
     body["causal"] = _causal(insights.get("causal"))
     body["overview"] = _overview(data["overview"], config)
     nav = "".join(f'<button data-tab="{name}">{escape(title)}</button>' for name, title in TABS)
@@ -101,18 +101,22 @@ def _importance(ex: dict | None, data: dict) -> str:
     return html
 
 
-def _counterfactuals(cf: dict | None, config: dict) -> str:
+def _counterfactuals(cf: dict | None, config: dict, rows: dict) -> str:
     if not cf:
         return _absent("counterfactual analysis")
     features = config["features"]
     summary = sorted((cf.get("feature_importance") or {}).items(), key=lambda kv: -kv[1])
-    count = min(PER_ROW_VIEWS, len(cf["rows"]))
+    count = min(PER_ROW_VIEWS, len(cf["rows"]), len(rows["values"]))
     views = ""
     for i, row in enumerate(cf["rows"][:count]):
-        changed = {(r, features.index(f)) for r, c in enumerate(row["counterfactuals"]) for f in c["changed"]}
-        table = _table(features + ["prediction"], [[c["values"][f] for f in features] + [c["prediction"]] for c in row["counterfactuals"]], changed)
-        views += (f'<div class="view{" shown" if i == 0 else ""}" data-group="cf" data-row="{i}"><p>original prediction: '
-                  f'<b>{escape(str(row["original_prediction"]))}</b>; wanted {escape(str(row["desired"]))}; {row["found"]} found</p>{table}</div>')
+        original = dict(zip(rows["columns"], rows["values"][row["row"]]))
+        # Column 0 names the row; a changed feature f sits in column 1 + its index.
+        changed = {(r + 1, 1 + features.index(f)) for r, c in enumerate(row["counterfactuals"]) for f in c["changed"]}
+        body = [["original"] + [original[f] for f in features] + [row["original_prediction"]]]
+        body += [[f"what-if {k + 1}"] + [c["values"][f] for f in features] + [c["prediction"]] for k, c in enumerate(row["counterfactuals"])]
+        wanted = ", ".join(f"{k.replace('_', ' ')} {v}" for k, v in row["desired"].items())
+        views += (f'<div class="view{" shown" if i == 0 else ""}" data-group="cf" data-row="{i}"><p>wanted: {escape(wanted)}; '
+                  f'{row["found"]} found (changed values highlighted)</p>{_table([""] + features + ["prediction"], body, changed)}</div>')
     chart = svg.bars(summary, label="how often each feature changes") if summary else ""
     return f'<h3>Features the counterfactuals change most</h3>{chart}<h3>What-if table</h3>{_select("cf", count, "test row")}{views}'
 
