@@ -25,7 +25,7 @@ from typing import Callable
 
 import workspace
 from workspace.errors import AmlPilotError
-from workspace.local.batch.pool import Outcome, Worker
+from workspace.local.batch.pool import ForkLauncher, Outcome, SpawnLauncher, Worker
 from workspace.local.context import WorkspaceContext
 from workspace.local.controlplane import children, state
 from workspace.local.controlplane.runner import job_folder, std_log
@@ -72,7 +72,12 @@ class BatchRun:
         self.log(f"batch scoring: {len(files)} file(s) in {len(batches)} mini-batch(es) of up to {size}, {workers} worker(s)")
         shutil.rmtree(self.parts, ignore_errors=True)
         self.parts.mkdir(parents=True)
-        self._score_all(batches, self._workers(workers))
+        launcher = self._launcher()
+        try:
+            logs = self.folder / "user_logs"
+            self._score_all(batches, [Worker(n, launcher, logs / f"worker_{n}.txt") for n in range(workers)])
+        finally:
+            launcher.close()
         if self.error is not None:
             shutil.rmtree(self.parts, ignore_errors=True)  # a failed job writes no partial output
             raise self.error
@@ -80,7 +85,8 @@ class BatchRun:
 
     # -- workers ------------------------------------------------------------------------------
 
-    def _workers(self, count: int) -> list[Worker]:
+    def _launcher(self) -> SpawnLauncher | ForkLauncher:
+        """Script deployments spawn each worker (each runs ``init()``); MLflow ones fork from a loaded model."""
         from workspace.local.controlplane.environments import prepare_python
 
         with open(std_log(self.ctx.root, self.row.name), "a") as log_file:
@@ -99,8 +105,9 @@ class BatchRun:
         if not (bin_dir / "python").exists():
             command[0] = sys.executable
         env = self._env(bin_dir)
-        logs = self.folder / "user_logs"
-        return [Worker(n, command, env, cwd, logs / f"worker_{n}.txt") for n in range(count)]
+        if code:
+            return SpawnLauncher(command, env, cwd)
+        return ForkLauncher(command, env, cwd, self.folder, self.folder / "user_logs" / "worker_host.txt")
 
     def _env(self, bin_dir: Path) -> dict:
         env = {k: v for k, v in os.environ.items() if not k.startswith(("AZUREML_", "AZURE_ML_"))}
@@ -184,8 +191,7 @@ class BatchRun:
                 for index in range(len(batches)):
                     part = self.parts / f"part-{index:06d}.csv"
                     if part.exists():
-                        with open(part, "rb") as source:
-                            shutil.copyfileobj(source, out, 1 << 20)
+                        _append(part, out)
             os.replace(tmp, target)
         shutil.rmtree(self.parts, ignore_errors=True)
         summary = {
@@ -196,3 +202,25 @@ class BatchRun:
         children.update_spec(self.ctx.store, self.row.name, lambda spec: spec.setdefault("properties", {}).update(summary))
         self.log(f"batch scoring completed: {len(files) - len(self.failed)}/{len(files)} file(s) scored, "
                  f"{self.rows} row(s) written ({self.settings['output_action']})")
+
+
+def _append(part: Path, out) -> None:
+    """Copy a part file onto the end of ``out``; in the kernel where it can (no trip through Python)."""
+    with open(part, "rb") as source:
+        size = os.fstat(source.fileno()).st_size
+        copy = getattr(os, "copy_file_range", None)
+        if copy is None:
+            shutil.copyfileobj(source, out, 1 << 20)
+            return
+        out.flush()
+        done = 0
+        try:
+            while done < size:
+                sent = copy(source.fileno(), out.fileno(), size - done)
+                if sent == 0:
+                    break
+                done += sent
+        except OSError:  # e.g. a filesystem that can't: finish the copy in Python
+            os.lseek(out.fileno(), 0, os.SEEK_END)
+            source.seek(done)
+            shutil.copyfileobj(source, out, 1 << 20)

@@ -1,18 +1,27 @@
-"""A batch worker process as the driver sees it: start, score one mini-batch within a timeout, restart.
+"""Batch worker processes as the driver sees them: start, score one mini-batch within a timeout, restart.
 
-Workers stay in the job's process group (cancelling the job kills them with
-it). A worker that times out or dies is killed with its children and started
-again, which runs ``init()`` again, as a restarted Azure ML worker does.
+Workers stay in the job's process group, so cancelling the job kills them with
+it. A worker that times out or dies is killed with its children and started
+again. Two ways to start one:
+
+- ``SpawnLauncher``: a fresh interpreter per worker, which runs the scoring
+  script's ``init()`` itself, as on Azure ML (a restarted worker runs it again).
+- ``ForkLauncher`` (MLflow models without a script): one host process loads the
+  model, then forks the workers, which share it. Importing MLflow and the
+  model's flavor takes seconds of CPU; paid once, not once per worker. The
+  driver talks to a forked worker over two FIFOs in the job folder.
 """
 
 from __future__ import annotations
 
 import json
+import os
 import queue
 import subprocess
 import threading
 from dataclasses import dataclass
 from pathlib import Path
+from typing import IO
 
 from workspace.errors import AmlPilotError
 
@@ -29,40 +38,127 @@ class Outcome:
     error: str | None = None  # why the whole mini-batch failed (this attempt)
 
 
+@dataclass
+class Channel:
+    pid: int
+    send: IO[str]
+    receive: IO[str]
+    popen: subprocess.Popen | None = None
+
+
+def read_lines(stream: IO[str], lines: queue.Queue) -> None:
+    """Put each JSON line of ``stream`` on ``lines``; None once it ends (the process exited)."""
+    for line in stream:
+        try:
+            lines.put(json.loads(line))
+        except ValueError:
+            continue  # not ours: the protocol stream only carries JSON lines
+    lines.put(None)
+
+
+def kill_tree(pid: int) -> None:
+    import psutil
+
+    try:
+        family = [psutil.Process(pid), *psutil.Process(pid).children(recursive=True)]
+    except psutil.NoSuchProcess:
+        return
+    for member in reversed(family):
+        try:
+            member.kill()
+        except psutil.NoSuchProcess:
+            pass
+    psutil.wait_procs(family, timeout=10)
+
+
+class SpawnLauncher:
+    def __init__(self, command: list[str], env: dict, cwd: Path) -> None:
+        self.command, self.env, self.cwd = command, env, cwd
+
+    def launch(self, number: int, log_path: Path) -> Channel:
+        with open(log_path, "a") as log:
+            popen = subprocess.Popen(self.command, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=log,
+                                     cwd=self.cwd, env=self.env, text=True, bufsize=1)
+        return Channel(popen.pid, popen.stdin, popen.stdout, popen)
+
+    def close(self) -> None:
+        return None
+
+
+class ForkLauncher:
+    """Starts the host (which loads the model once) and asks it for a forked worker per launch."""
+
+    def __init__(self, command: list[str], env: dict, cwd: Path, folder: Path, log_path: Path) -> None:
+        self.folder, self.lock, self.count = folder, threading.Lock(), 0
+        self.lines: queue.Queue = queue.Queue()
+        with open(log_path, "a") as log:
+            self.host = subprocess.Popen([*command, "--host"], stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=log,
+                                         cwd=cwd, env=env, text=True, bufsize=1)
+        threading.Thread(target=read_lines, args=(self.host.stdout, self.lines), daemon=True).start()
+        first = self.lines.get()
+        if first is None or "ready" not in first:
+            reason = (first or {}).get("init_error") or f"the worker host exited with code {self.host.wait()}"
+            self.close()
+            raise InitFailed(f"init: the model could not be loaded: {reason} (see user_logs/{log_path.name})")
+
+    def launch(self, number: int, log_path: Path) -> Channel:
+        with self.lock:
+            self.count += 1
+            tasks, answers = (self.folder / f"worker_{number}_{self.count}.{end}" for end in ("tasks", "answers"))
+            for fifo in (tasks, answers):
+                os.mkfifo(fifo)
+            self.host.stdin.write(json.dumps({"tasks": str(tasks), "answers": str(answers), "log": str(log_path)}) + "\n")
+            self.host.stdin.flush()
+            reply = self.lines.get()
+        if reply is None:
+            raise InitFailed(f"init: the worker host exited with code {self.host.wait()}; see user_logs/{log_path.name}")
+        send = open(tasks, "w", buffering=1)  # the worker opens them in the same order: no deadlock
+        receive = open(answers)
+        for fifo in (tasks, answers):
+            fifo.unlink()  # both ends are open; the names are no longer needed
+        return Channel(reply["pid"], send, receive)
+
+    def close(self) -> None:
+        if self.host.poll() is None:
+            self.host.stdin.close()
+            try:
+                self.host.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                kill_tree(self.host.pid)
+        self.host.wait()
+
+
 class Worker:
-    def __init__(self, number: int, command: list[str], env: dict, cwd: Path, log_path: Path) -> None:
-        self.number, self.command, self.env, self.cwd, self.log_path = number, command, env, cwd, log_path
-        self.proc: subprocess.Popen | None = None
+    def __init__(self, number: int, launcher, log_path: Path) -> None:
+        self.number, self.launcher, self.log_path = number, launcher, log_path
+        self.channel: Channel | None = None
         self.lines: queue.Queue = queue.Queue()
 
     def start(self) -> None:
-        """Start the process and wait for its ``init()``; raises ``InitFailed`` if it fails."""
-        with open(self.log_path, "a") as log:
-            self.proc = subprocess.Popen(self.command, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=log,
-                                         cwd=self.cwd, env=self.env, text=True, bufsize=1)
+        """Start the process and wait until it is ready; raises ``InitFailed`` if it can't be."""
+        self.channel = self.launcher.launch(self.number, self.log_path)
         self.lines = queue.Queue()
-        threading.Thread(target=self._read, args=(self.proc, self.lines), daemon=True).start()
+        threading.Thread(target=read_lines, args=(self.channel.receive, self.lines), daemon=True).start()
         first = self.lines.get()
         if first is None or "ready" not in first:
-            reason = (first or {}).get("init_error") or f"the worker exited with code {self.proc.wait()}"
+            reason = (first or {}).get("init_error") or "the worker exited before it was ready"
             self.stop()
             raise InitFailed(f"init: worker {self.number} could not start scoring: {reason} (see user_logs/{self.log_path.name})")
 
     def score(self, index: int, files: list[str], part: Path, timeout: float) -> Outcome:
         """One attempt at one mini-batch; a timeout or a crash restarts the worker."""
         try:
-            self.proc.stdin.write(json.dumps({"index": index, "files": files, "part": str(part)}) + "\n")
-            self.proc.stdin.flush()
+            self.channel.send.write(json.dumps({"index": index, "files": files, "part": str(part)}) + "\n")
+            self.channel.send.flush()
             answer = self.lines.get(timeout=timeout)
         except queue.Empty:
             self.restart()
             return Outcome(False, error=f"timed out after {timeout:g} s (retry_settings.timeout)")
-        except (BrokenPipeError, OSError):
+        except OSError:  # a broken pipe: the worker is gone
             answer = None
         if answer is None:
-            code = self.proc.wait()
             self.restart()
-            return Outcome(False, error=f"the worker process died (exit code {code})")
+            return Outcome(False, error="the worker process died while scoring it")
         if not answer.get("ok"):
             return Outcome(False, error=answer.get("error"))
         return Outcome(True, rows=answer["rows"], failed=answer.get("failed") or [])
@@ -73,43 +169,26 @@ class Worker:
 
     def stop(self) -> None:
         """Kill the process and everything it started."""
-        import psutil
-
-        if self.proc is None:
+        if self.channel is None:
             return
-        try:
-            family = [psutil.Process(self.proc.pid), *psutil.Process(self.proc.pid).children(recursive=True)]
-        except psutil.NoSuchProcess:
-            family = []
-        for member in reversed(family):
-            try:
-                member.kill()
-            except psutil.NoSuchProcess:
-                pass
-        self.proc.wait()
-        for stream in (self.proc.stdin, self.proc.stdout):
+        kill_tree(self.channel.pid)
+        if self.channel.popen is not None:
+            self.channel.popen.wait()
+        for stream in (self.channel.send, self.channel.receive):
             try:
                 stream.close()
             except OSError:
                 pass
-        self.proc = None
+        self.channel = None
 
     def close(self) -> None:
         """Let the worker finish (end of input), or kill it if it lingers."""
-        if self.proc is None:
+        if self.channel is None:
             return
         try:
-            self.proc.stdin.close()
-            self.proc.wait(timeout=10)
+            self.channel.send.close()
+            if self.channel.popen is not None:
+                self.channel.popen.wait(timeout=10)
         except (OSError, subprocess.TimeoutExpired):
             pass
         self.stop()
-
-    @staticmethod
-    def _read(proc: subprocess.Popen, lines: queue.Queue) -> None:
-        for line in proc.stdout:
-            try:
-                lines.put(json.loads(line))
-            except ValueError:
-                continue  # not ours: the protocol stream only carries JSON lines
-        lines.put(None)  # end of stream: the worker exited

@@ -85,8 +85,21 @@ def write_frames(frames: list, part: Path) -> int:
         part.write_text("")
         return 0
     frame = frames[0] if len(frames) == 1 else pd.concat(frames, ignore_index=True)
-    frame.to_csv(part, header=False, index=False)
+    write_csv(frame, part)
     return len(frame)
+
+
+def write_csv(frame, path: Path) -> None:
+    """A DataFrame as CSV rows without a header: Arrow's writer (about ten times pandas' speed),
+    or pandas for what Arrow can't convert (columns of mixed Python objects)."""
+    try:
+        import pyarrow as pa
+        import pyarrow.csv as pa_csv
+
+        table = pa.Table.from_pandas(frame, preserve_index=False)
+        pa_csv.write_csv(table, str(path), pa_csv.WriteOptions(include_header=False, quoting_style="needed"))
+    except Exception:  # no pyarrow, or values it can't type: pandas writes them (or raises the real problem)
+        frame.to_csv(path, header=False, index=False)
 
 
 class ScriptScorer:
@@ -115,7 +128,7 @@ def write_results(results: Any, part: Path) -> int:
     if results is None:
         raise TypeError("run() returned None; return a list or a pandas DataFrame (one element per input processed)")
     if isinstance(results, pd.DataFrame):
-        results.to_csv(part, header=False, index=False)
+        write_csv(results, part)
         return len(results)
     if isinstance(results, (str, bytes)) or not hasattr(results, "__iter__"):
         raise TypeError(f"run() returned {type(results).__name__}; return a list or a pandas DataFrame")
