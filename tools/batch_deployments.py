@@ -73,7 +73,7 @@ class BatchDeploymentsPlugin(ToolPlugin):
     ])
     def create(
         self, name: DeploymentName, endpoint_name: EndpointRef, model: ModelRef,
-        compute: Annotated[str, Field(min_length=1, max_length=64), "Compute cluster the scoring jobs run on"],
+        compute: Annotated[str | None, Field(min_length=1, max_length=64), "Compute cluster the scoring jobs run on; omit for serverless"] = None,
         model_version: ModelVersion = None,
         instance_count: Annotated[int, Field(ge=1, le=100), "Nodes each scoring job uses"] = 1,
         max_concurrency_per_instance: Annotated[int, Field(ge=1, le=64), "Worker processes per node"] = 2,
@@ -107,7 +107,7 @@ class BatchDeploymentsPlugin(ToolPlugin):
         return {"status": "deployed", "deployment": batch_deployment_summary(created, self.client.batch_endpoints.get(endpoint_name)),
                 "summary": plan.summary}
 
-    def preview_create(self, name: str, endpoint_name: str, model: str, compute: str, model_version: str | None = None,
+    def preview_create(self, name: str, endpoint_name: str, model: str, compute: str | None = None, model_version: str | None = None,
                        instance_count: int = 1, max_concurrency_per_instance: int = 2, mini_batch_size: int = 10,
                        output_action: str = "append_row", output_file_name: str = "predictions.csv", error_threshold: int = -1,
                        scoring_script: str | None = None, environment: str | None = None) -> Plan:
@@ -115,20 +115,21 @@ class BatchDeploymentsPlugin(ToolPlugin):
         existing = batch_deployment_names(self.client, endpoint_name)
         if name in existing:
             raise UserInputError.invalid("name", name, f"is already a deployment of {endpoint_name}; pick another name")
-        self.client.compute.get(compute)  # raises, naming the known computes
+        if compute is not None:
+            self.client.compute.get(compute)  # raises, naming the known computes
         reference, model_type = model_reference(self.client, model, model_version)
         if scoring_script is None and model_type != "mlflow_model":
             raise UserInputError.invalid("model", model, f"is a {model_type}; give scoring_script (a score.py with init() and run(mini_batch))")
         if scoring_script is not None and not Path(scoring_script).expanduser().is_file():
             raise UserInputError.missing_path("scoring_script", scoring_script)
         becomes_default = default_deployment(endpoint) is None
-        desired = {"name": name, "model": reference, "compute": compute, "workers": f"{instance_count} x {max_concurrency_per_instance}",
+        desired = {"name": name, "model": reference, "compute": compute or "serverless", "workers": f"{instance_count} x {max_concurrency_per_instance}",
                    "mini_batch_size": mini_batch_size, "output": output_file_name if output_action == "append_row" else "summary only",
                    "error_threshold": error_threshold, "default": becomes_default}
         return Plan(
             action="create batch deployment", target=f"batch_endpoints/{endpoint_name}/deployments/{name}", current=None,
             desired=desired, resource_name=name,
-            summary=(f"batch deployment {endpoint_name}/{name}: absent -> {reference} on {compute}, "
+            summary=(f"batch deployment {endpoint_name}/{name}: absent -> {reference} on {compute or 'serverless'}, "
                      f"{instance_count} x {max_concurrency_per_instance} workers, {mini_batch_size} files per mini-batch"
                      + (", the endpoint's default" if becomes_default else "")),
             inverse=None if becomes_default else ToolCall(tool="batch_deployments-delete", arguments={"name": name, "endpoint_name": endpoint_name}),

@@ -174,6 +174,9 @@ class BatchEndpointsPlugin(ToolPlugin):
 
 
 def _job_summary(job: Any) -> dict:
-    from tools.jobs import job_summary
-
-    return job_summary(job)
+    """A scoring job's name, status and times (BatchJob has fewer fields than a workspace job)."""
+    props = dict(getattr(job, "properties", None) or {})
+    summary = {"name": job.name, "status": str(getattr(job, "status", "") or ""),
+               "started": props.get("StartTimeUtc") or getattr(job, "start_time", None),
+               "ended": props.get("EndTimeUtc") or getattr(job, "end_time", None), "error": props.get("error")}
+    return {k: str(v) if k in ("started", "ended") else v for k, v in summary.items() if v not in (None, "")}
