@@ -29,6 +29,8 @@ from test_tui_support import (  # noqa: F401
     until,
 )
 
+from tui.controlplane import CHECK_SECONDS
+
 pytestmark = pytest.mark.anyio
 
 
@@ -76,11 +78,10 @@ async def test_a_killed_control_plane_is_restarted_and_the_app_keeps_running(job
 
 async def test_a_control_plane_that_cannot_start_is_reported_once(jobs_root, tmp_path):
     """Nothing to restart it with: the error is a notification and a card, not a crash, and not one per check."""
-    name = submit_job(jobs_root, tmp_path, SLEEP)
+    submit_job(jobs_root, tmp_path, SLEEP)
     app = make_app(jobs_root)
     async with app.run_test(size=SIZE) as pilot:
         await ready(pilot)
-        await until(pilot, lambda: job_status(jobs_root, name) == "Running", "the job to run", timeout=90)
         await until(pilot, lambda: app.controlplane.last_pid is not None, "the app to see the control plane")
         # A folder where the daemon's log file goes: starting another daemon fails (even for root) while
         # the running one keeps its open log; then it is killed.
@@ -91,6 +92,6 @@ async def test_a_control_plane_that_cannot_start_is_reported_once(jobs_root, tmp
         await until(pilot, lambda: "could not be restarted" in transcript_text(app), "the failure to be reported", timeout=60)
         assert "Is a directory" in transcript_text(app)
         assert any("could not be restarted" in str(n.message) and n.severity == "error" for n in app._notifications)
-        await pilot.pause(7)  # two more checks: still one report, since a retry waits a minute
+        await pilot.pause(CHECK_SECONDS + 1)  # another check: still one report, since a retry waits a minute
         assert transcript_text(app).count("could not be restarted") == 1
         assert app.is_running
