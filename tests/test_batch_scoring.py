@@ -76,7 +76,7 @@ def test_threshold_exceeded_fails_the_job_naming_the_file(endpoint, input_folder
     assert not (score / "predictions.csv").exists()  # a failed job writes no partial output
 
 
-def test_score_script_retries_failures_and_timeouts_then_summary_only(endpoint, input_folder, rule_model_dir, score_code, tmp_path):
+def test_score_script_retries_failures_timeouts_and_crashes_then_summary_only(endpoint, input_folder, rule_model_dir, score_code, tmp_path):
     import pandas as pd
     from azure.ai.ml import Input
     from azure.ai.ml.entities import CodeConfiguration, Model
@@ -88,7 +88,7 @@ def test_score_script_retries_failures_and_timeouts_then_summary_only(endpoint, 
     flaky = model_deployment(
         "flaky-dep", "diabetes-ep", Model(name="glucose-rule", path=str(rule_model_dir)), code_configuration=code,
         environment="azureml:AzureML-sklearn-1.5@latest", retry={"max_retries": 1, "timeout": 4}, error_threshold=0,
-        environment_variables={"FLAKY": "1", "MARKS": str(marks)},
+        environment_variables={"FLAKY": "1", "MARKS": str(marks)}, mini_batch_size=1,
     )
     summary = model_deployment("summary-dep", "diabetes-ep", "azureml:glucose-rule:1", code_configuration=code,
                                environment="azureml:AzureML-sklearn-1.5@latest", output_action="summary_only")
@@ -102,6 +102,7 @@ def test_score_script_retries_failures_and_timeouts_then_summary_only(endpoint, 
     log = job_log(endpoint, retried.name)
     assert "mini-batch 0 attempt 1/2 failed: RuntimeError: transient failure on part-0.csv; retrying" in log, log
     assert "mini-batch 1 attempt 1/2 failed: timed out after 4 s (retry_settings.timeout); retrying" in log, log
+    assert "mini-batch 2 attempt 1/2 failed: the worker process died while scoring it; retrying" in log, log
     assert done.properties["azureml.batch.files_failed"] == "0"
     endpoint.jobs.download(retried.name, download_path=tmp_path / "dl", output_name="score")
     rows = pd.read_csv(tmp_path / "dl" / "named-outputs" / "score" / "predictions.csv", header=None, names=["file", "prediction"])
@@ -170,3 +171,18 @@ def test_apply_pipeline_component_deployment_and_invoke_it(jobs_client, tmp_path
     jobs_client.jobs.download(job.name, download_path=tmp_path / "dl", output_name="result")
     assert (tmp_path / "dl" / "named-outputs" / "result" / "out.txt").read_text() == "HELLO BATCH"
     assert [j.name for j in jobs_client.batch_endpoints.list_jobs("upper-ep")] == [job.name]
+
+
+def test_a_failing_init_fails_the_job_with_its_error(endpoint, input_folder, rule_model_dir, score_code):
+    from azure.ai.ml import Input
+    from azure.ai.ml.entities import CodeConfiguration, Model
+
+    (score_code / "broken.py").write_text("def init():\n    raise ValueError('no model here')\n\ndef run(mini_batch):\n    return mini_batch\n")
+    endpoint.batch_deployments.begin_create_or_update(model_deployment(
+        "broken-dep", "diabetes-ep", Model(name="glucose-rule", path=str(rule_model_dir)),
+        code_configuration=CodeConfiguration(code=str(score_code), scoring_script="broken.py"),
+        environment="azureml:AzureML-sklearn-1.5@latest", max_concurrency_per_instance=1))
+    job = endpoint.batch_endpoints.invoke("diabetes-ep", input=Input(type="uri_folder", path=str(input_folder)))
+    error = wait_status(endpoint, job.name, "Failed").properties["error"]
+    assert error == "init: worker 0 could not start scoring: ValueError: no model here (see user_logs/worker_0.txt)", error
+    assert "no model here" in (endpoint.root / "jobs" / job.name / "user_logs" / "worker_0.txt").read_text()

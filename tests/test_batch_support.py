@@ -21,8 +21,8 @@ CORRUPT = "part-2.csv"
 ROWS_PER_FILE = 20
 
 # A custom-model scoring script: the "model" is a glucose cut-off read from AZUREML_MODEL_DIR.
-# With FLAKY set, each mini-batch fails once: one that starts with part-0 raises, the others hang
-# past retry_settings.timeout; the marks of first attempts live in the folder MARKS names.
+# With FLAKY set, each mini-batch fails once: one that starts with part-0 raises, part-1 hangs
+# past retry_settings.timeout, others kill their worker; the marks of first attempts live in MARKS.
 SCORE_PY = textwrap.dedent(
     """
     import json, os, pathlib, time
@@ -40,7 +40,9 @@ SCORE_PY = textwrap.dedent(
             mark.write_text("once")
             if first.startswith("part-0"):
                 raise RuntimeError("transient failure on " + first)
-            time.sleep(120)
+            if first.startswith("part-1"):
+                time.sleep(120)
+            os._exit(3)
         rows = []
         for path in mini_batch:
             data = pd.read_csv(path)

@@ -130,11 +130,11 @@ def write_results(results: Any, part: Path) -> int:
     if isinstance(results, pd.DataFrame):
         write_csv(results, part)
         return len(results)
-    if isinstance(results, (str, bytes)) or not hasattr(results, "__iter__"):
+    if isinstance(results, (str, bytes, dict)) or not hasattr(results, "__iter__"):
         raise TypeError(f"run() returned {type(results).__name__}; return a list or a pandas DataFrame")
     count = 0
     with open(part, "w", newline="") as out:
-        writer = csv.writer(out)
+        writer = csv.writer(out, lineterminator="\n")
         for element in results:
             writer.writerow(_fields(element))
             count += 1
