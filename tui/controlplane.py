@@ -19,12 +19,10 @@ RETRY_SECONDS = 60.0    # after a failed restart: not before this, so a broken o
 
 @dataclass(frozen=True)
 class Revival:
-    """What a check found: ``restarted`` (with the dead and the new pid) or ``failed`` (with why)."""
+    """What a check found: ``restarted`` or ``failed``, and the sentence that tells the user."""
 
     outcome: str
     message: str
-    old_pid: int | None = None
-    new_pid: int | None = None
 
 
 class ControlPlaneWatch:
@@ -45,8 +43,7 @@ class ControlPlaneWatch:
         except Exception as exc:  # reported to the user; the app carries on without a control plane
             self._failed_at = time.monotonic()
             detail = " ".join(str(getattr(exc, "message", None) or exc or type(exc).__name__).split())
-            return Revival("failed", f"the workspace's control plane is not running and could not be restarted: {detail}",
-                           self.last_pid)
+            return Revival("failed", f"the workspace's control plane is not running and could not be restarted: {detail}")
 
     def _check(self, root: Any) -> Revival | None:
         from workspace.local.controlplane import controlplane_status, ensure_controlplane
@@ -59,4 +56,4 @@ class ControlPlaneWatch:
         status = ensure_controlplane(root)
         self.last_pid, self._failed_at = status["pid"], None
         gone = f"the workspace's control plane (pid {old}) had stopped" if old else "the workspace's control plane was not running"
-        return Revival("restarted", f"{gone}; restarted it as pid {status['pid']}", old, status["pid"])
+        return Revival("restarted", f"{gone}; restarted it as pid {status['pid']}")
