@@ -150,3 +150,66 @@ def test_builtin_components_are_in_every_workspace_under_both_names(ws):
     assert set(causal.outputs) == {"causal"}
     with pytest.raises(UserInputError, match=r"^registry_name: 'contoso' is not a registry here"):
         LocalMLClient(ws.root, registry_name="contoso")
+
+
+RAI_PIPELINE_YAML = """\
+$schema: https://azuremlschemas.azureedge.net/latest/pipelineJob.schema.json
+type: pipeline
+experiment_name: rai_yaml
+inputs:
+  target_column_name: Diabetic
+  train_data:
+    type: mltable
+    path: azureml:diabetes-train:1
+  test_data:
+    type: mltable
+    path: azureml:diabetes-test:1
+jobs:
+  create_rai_job:
+    type: command
+    component: azureml://registries/azureml/components/rai_tabular_insight_constructor/labels/latest
+    inputs:
+      title: Diabetes from YAML
+      task_type: classification
+      model_info: diabetes-model:1
+      model_input:
+        type: mlflow_model
+        path: azureml:diabetes-model:1
+      train_dataset: ${{parent.inputs.train_data}}
+      test_dataset: ${{parent.inputs.test_data}}
+      target_column_name: ${{parent.inputs.target_column_name}}
+  causal_job:
+    type: command
+    component: azureml://registries/azureml/components/microsoft_azureml_rai_tabular_causal/versions/0.18.0
+    inputs:
+      rai_insights_dashboard: ${{parent.jobs.create_rai_job.outputs.rai_insights_dashboard}}
+      treatment_features: '[TREATMENT]'
+  gather_job:
+    type: command
+    component: azureml:rai_tabular_insight_gather@latest
+    inputs:
+      constructor: ${{parent.jobs.create_rai_job.outputs.rai_insights_dashboard}}
+      insight_1: ${{parent.jobs.causal_job.outputs.causal}}
+"""
+
+
+def test_a_pipeline_yaml_naming_registry_components_compiles(ws, tmp_path):
+    from azure.ai.ml import load_job
+
+    from workspace.local.controlplane.pipeline import prepare_pipeline
+
+    (tmp_path / "rai.yml").write_text(RAI_PIPELINE_YAML.replace("TREATMENT", '"BMI"'))
+    row = prepare_pipeline(ws._ctx, load_job(tmp_path / "rai.yml"), "rai_yaml_job", tmp_path)
+    steps = row["spec"]["pipeline"]["steps"]
+    assert {s["component"] for s in steps.values()} == {
+        "rai_tabular_insight_constructor", "microsoft_azureml_rai_tabular_causal", "rai_tabular_insight_gather"}
+    assert steps["gather_job"]["deps"] == ["causal_job", "create_rai_job"]
+
+
+def test_apply_refuses_a_bad_rai_pipeline_yaml_in_one_line(ws, cli, tmp_path):
+    (tmp_path / "rai.yml").write_text(RAI_PIPELINE_YAML.replace("TREATMENT", '"Height"'))
+    result = cli("apply", "-f", str(tmp_path / "rai.yml"))
+    assert result.exit_code == 2, result.output
+    assert result.output.strip() == "error: jobs.causal_job.inputs.treatment_features: 'Height' is not a feature column " \
+        "(features: Pregnancies, PlasmaGlucose, DiastolicBloodPressure, TricepsThickness, SerumInsulin, BMI, DiabetesPedigree, Age)"
+    assert list(ws.jobs.list()) == []

@@ -103,3 +103,39 @@ def test_open_serves_the_dashboard_and_score_card_on_loopback(registered, worksp
         except subprocess.TimeoutExpired:
             os.kill(proc.pid, signal.SIGKILL)
             proc.wait()
+
+
+def test_the_score_card_judges_each_metric_against_its_threshold(dashboard_folder):  # noqa: F811
+    import json
+
+    from test_rai_support import SCORECARD_CONFIG
+    from workspace.local.rai.folder import read_dashboard
+
+    folder = dashboard_folder.parent / "scorecard"
+    card = json.loads((folder / "scorecard.json").read_text())
+    overview = read_dashboard(dashboard_folder)["overview"]
+    judged = {m["name"]: m for m in card["metrics"] + card["fairness"]}
+    accuracy, recall = overview["metrics"]["accuracy_score"], overview["metrics"]["recall_score"]
+    assert judged["accuracy_score"]["passed"] == (accuracy >= 0.7) and judged["recall_score"]["passed"] == (recall >= 0.99)
+    ages = [g["accuracy_score"] for g in overview["feature_cohorts"]["Age"]["groups"]]
+    gap = judged["accuracy_score difference across Age"]
+    assert gap["value"] == pytest.approx(max(ages) - min(ages)) and gap["passed"] == (gap["value"] <= 0.5)
+    assert card["checked"] == 3 and card["passed"] == sum(m["passed"] for m in judged.values())
+    assert len(card["top_features"]) == 4 and card["top_features"] == sorted(card["top_features"], key=lambda kv: -kv[1])
+    assert (folder / "scorecard.pdf").read_bytes().startswith(b"%PDF") and (folder / "scorecard.pdf").stat().st_size > 1000
+    html = (folder / "scorecard.html").read_text()
+    assert html.count(">PASS<") + html.count(">FAIL<") == 3 and SCORECARD_CONFIG["Model"]["ModelSummary"] in html
+
+
+@pytest.mark.parametrize("config,message", [
+    ({"Metrics": {"auc": {}}}, "Metrics.auc: 'auc' is not a metric of this task"),
+    ({"Metrics": {"accuracy_score": {"threshold": "about 0.8"}}}, "Metrics.accuracy_score.threshold: 'about 0.8' is not a threshold"),
+    ({"Fairness": {"metric": ["accuracy_score"], "sensitive_features": ["Sex"]}}, "Fairness.sensitive_features: 'Sex' is not a feature"),
+])
+def test_a_bad_score_card_config_is_one_line_and_writes_nothing(dashboard_folder, config, message, tmp_path):  # noqa: F811
+    from workspace.errors import UserInputError
+    from workspace.local.rai.scorecard import build
+
+    with pytest.raises(UserInputError) as caught:
+        build(dashboard_folder, config, tmp_path / "card")
+    assert str(caught.value).startswith(message) and not (tmp_path / "card").exists()

@@ -24,6 +24,14 @@ def label_text(values):
     """Class labels as comparable text: True, 1 and 1.0 are all "1" (mltable reads 0/1 columns as booleans)."""
     import numpy as np
 
+    array = np.asarray(values).ravel()
+    if array.dtype == bool:
+        return array.astype(int).astype(str).astype(object)
+    if np.issubdtype(array.dtype, np.integer):
+        return array.astype(str).astype(object)
+    if np.issubdtype(array.dtype, np.floating) and np.all(np.isfinite(array)) and np.all(array == np.round(array)):
+        return array.astype(np.int64).astype(str).astype(object)
+
     def one(value) -> str:
         if isinstance(value, (bool, np.bool_)):
             return str(int(value))
@@ -31,4 +39,4 @@ def label_text(values):
             return str(int(value))
         return str(value)
 
-    return np.asarray([one(v) for v in np.asarray(values, dtype=object).ravel()], dtype=object)
+    return np.asarray([one(v) for v in array.astype(object)], dtype=object)

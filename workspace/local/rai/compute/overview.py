@@ -15,6 +15,8 @@ MAX_CATEGORIES = 6
 
 
 def metric_functions(task_type: str, positive: Any = None) -> dict:
+    """Metric name -> function(y_true, y_pred). Classification labels arrive as integer codes (see ``overview``):
+    scikit-learn's metrics are a hundred times slower on text labels."""
     from fairlearn.metrics import selection_rate
     from sklearn import metrics
 
@@ -22,21 +24,17 @@ def metric_functions(task_type: str, positive: Any = None) -> dict:
         return {"mean_absolute_error": metrics.mean_absolute_error, "mean_squared_error": metrics.mean_squared_error,
                 "r2_score": metrics.r2_score}
 
-    from workspace.local.rai.compute.encoding import label_text
-
     def averaged(function):
         def score(y_true, y_pred):
-            y_true, y_pred = label_text(y_true), label_text(y_pred)
-            if len(set(y_true) | set(y_pred) | {positive}) <= 2 and positive is not None:
+            if positive is not None and len(set(y_true) | set(y_pred) | {positive}) <= 2:
                 return function(y_true, y_pred, pos_label=positive, zero_division=0)
             return function(y_true, y_pred, average="macro", zero_division=0)
         return score
 
     return {
-        "accuracy_score": lambda t, p: metrics.accuracy_score(label_text(t), label_text(p)),
-        "precision_score": averaged(metrics.precision_score), "recall_score": averaged(metrics.recall_score),
-        "f1_score": averaged(metrics.f1_score),
-        "selection_rate": lambda t, p: selection_rate(label_text(t), label_text(p), pos_label=positive),
+        "accuracy_score": metrics.accuracy_score, "precision_score": averaged(metrics.precision_score),
+        "recall_score": averaged(metrics.recall_score), "f1_score": averaged(metrics.f1_score),
+        "selection_rate": lambda t, p: selection_rate(t, p, pos_label=positive),
     }
 
 
@@ -53,10 +51,11 @@ def cohort_labels(values, categorical: bool):
 
 
 def by_group(functions: dict, y_true, y_pred, groups) -> dict:
+    import numpy as np
     from fairlearn.metrics import MetricFrame
 
-    frame = MetricFrame(metrics=functions, y_true=list(y_true), y_pred=list(y_pred), sensitive_features=list(groups))
-    counts = {str(k): int(v) for k, v in zip(*__import__("numpy").unique(groups, return_counts=True))}
+    frame = MetricFrame(metrics=functions, y_true=np.asarray(y_true), y_pred=np.asarray(y_pred), sensitive_features=np.asarray(groups))
+    counts = {str(k): int(v) for k, v in zip(*np.unique(groups, return_counts=True))}
     table = frame.by_group
     return {
         "groups": [{"group": str(g), "size": counts.get(str(g), 0), **{m: _num(table.loc[g, m]) for m in functions}} for g in table.index],
@@ -66,14 +65,23 @@ def by_group(functions: dict, y_true, y_pred, groups) -> dict:
 
 
 def overview(test, features: list[str], categorical: list[str], target: str, y_pred, task_type: str, classes: list | None) -> dict:
-    from workspace.local.rai.compute.encoding import label_text
+    import numpy as np
 
-    positive = str(label_text(classes[-1:])[0]) if classes else None
-    functions = metric_functions(task_type, positive)
     y_true = test[target].to_numpy()
+    positive = None
+    if task_type == "classification":
+        from workspace.local.rai.compute.encoding import label_text
+
+        names = sorted(set(label_text(y_true)) | set(label_text(y_pred)) | set(label_text(classes or [])))
+        positive_name = str(label_text(classes[-1:])[0]) if classes else names[-1]
+        code = {name: i for i, name in enumerate(names)}
+        y_true = np.asarray([code[v] for v in label_text(y_true)])
+        y_pred = np.asarray([code[v] for v in label_text(y_pred)])
+        positive = code[positive_name]
+    functions = metric_functions(task_type, positive)
     overall = {name: _num(function(y_true, y_pred)) for name, function in functions.items()}
     cohorts = {f: by_group(functions, y_true, y_pred, cohort_labels(test[f], f in categorical)) for f in features}
-    return {"metrics": overall, "size": len(test), "positive_class": positive, "feature_cohorts": cohorts}
+    return {"metrics": overall, "size": len(test), "positive_class": positive_name if positive is not None else None, "feature_cohorts": cohorts}
 
 
 def _num(value: Any) -> float | None:
