@@ -213,3 +213,18 @@ def test_apply_refuses_a_bad_rai_pipeline_yaml_in_one_line(ws, cli, tmp_path):
     assert result.output.strip() == "error: jobs.causal_job.inputs.treatment_features: 'Height' is not a feature column " \
         "(features: Pregnancies, PlasmaGlucose, DiastolicBloodPressure, TricepsThickness, SerumInsulin, BMI, DiabetesPedigree, Age)"
     assert list(ws.jobs.list()) == []
+
+
+def test_the_tool_submits_the_pipeline_it_previewed(rai, ws):
+    result = rai.create_dashboard(model="diabetes-model:1", train_data="diabetes-train", test_data="diabetes-test",
+                                  treatment_features=["BMI"], name="rai_from_tool")
+    assert result["status"] == "submitted" and result["dashboard"] == "rai_from_tool"
+    job = ws.jobs.get("rai_from_tool")
+    assert job.type == "pipeline" and job.display_name == "RAI dashboard for diabetes-model:1"
+    from workspace.local.controlplane import state
+
+    steps = state.get_job(ws._ctx.store, "rai_from_tool").spec["pipeline"]["steps"]
+    assert sorted(s["component"] for s in steps.values()) == sorted(
+        ["rai_tabular_insight_constructor", "rai_tabular_insight_gather"]
+        + [f"rai_tabular_{s}" for s in ("explanation", "erroranalysis", "counterfactual", "causal")])
+    ws.jobs.begin_cancel("rai_from_tool")
