@@ -120,6 +120,9 @@ def build_template(fixture: Fixture, dest: Path) -> Template:
         for principal, role in fixture.roles:
             client.role_assignments.create(principal, role)
     finally:
+        from evals.runner import stop_processes
+
+        stop_processes(template.workspace)  # a template serves nothing: each case starts what it uses
         client.close()
     return template
 

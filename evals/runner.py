@@ -186,10 +186,31 @@ def run_case(case: Case, template: Any, model: str, trial: int, work_root: str) 
         result = CaseResult(case.id, case.category, trial, False, error=f"{type(exc).__name__}: {exc}")
     finally:
         if client is not None:
+            stop_processes(client.root)
             client.close()
         shutil.rmtree(case_dir, ignore_errors=True)
     result.seconds = round(time.monotonic() - started, 2)
     return result.to_dict()
+
+
+def stop_processes(root: Path) -> None:
+    """What a case started in its workspace: the control plane (with the scoring gateway and its
+    workers) and any job still running, each by its own recorded pid."""
+    from workspace.local.controlplane import procs, state, stop_controlplane
+    from workspace.local.serving.supervise import stop_gateway
+    from workspace.local.store import Store
+
+    if not (Path(root) / "workspace.db").is_file():
+        return
+    stop_controlplane(root, timeout=5)
+    stop_gateway(root, timeout=5)  # a deployment created without the control plane serves from a gateway of its own
+    store = Store(Path(root) / "workspace.db")
+    try:
+        for row in state.list_jobs(store):
+            if row.pid and row.status not in ("Completed", "Failed", "Canceled"):
+                procs.terminate_group(row.pid, row.pid_started, grace=2)
+    finally:
+        store.close()
 
 
 @contextmanager
@@ -215,16 +236,36 @@ def _group_state(client: Any, group: str) -> dict[str, str]:
     if group == "role_assignments":
         return {f"{a.principal}/{a.role}": "" for a in operations.list()}
     state = {}
-    for entity, archived in _entities(operations):
+    for entity, archived in _entities(operations, _scopes(client, group), group in VERSIONED_GROUPS):
         key = f"{entity.name}:{entity.version}" if getattr(entity, "version", None) else entity.name
+        key = f"{entity.endpoint_name}/{key}" if group in SCOPED_GROUPS else key
         body = entity._to_dict() if hasattr(entity, "_to_dict") else vars(entity)
         state[key] = json.dumps({"archived": archived, "body": body}, sort_keys=True, default=str)
     return state
 
 
-def _entities(operations: Any) -> Iterator[tuple[Any, bool]]:
-    """Every entity with its archived flag; versioned groups list each name's versions."""
+SCOPED_GROUPS = {"online_deployments": "online_endpoints", "batch_deployments": "batch_endpoints"}  # listed per endpoint
+
+
+def _scopes(client: Any, group: str) -> list[str] | None:
+    if group not in SCOPED_GROUPS:
+        return None
+    return [e.name for e in getattr(client, SCOPED_GROUPS[group]).list()]
+
+
+VERSIONED_GROUPS = ("data", "environments", "components", "models")
+
+
+def _entities(operations: Any, endpoints: list[str] | None = None, versioned: bool = True) -> Iterator[tuple[Any, bool]]:
+    """Every entity with its archived flag; versioned groups list each name's versions, deployments each endpoint's."""
     from azure.ai.ml.constants import ListViewType
+
+    if endpoints is not None:
+        yield from ((entity, False) for name in endpoints for entity in operations.list(endpoint_name=name))
+        return
+    if not versioned:
+        yield from ((entity, False) for entity in operations.list())
+        return
 
     try:
         latest = list(operations.list(list_view_type=ListViewType.ALL))

@@ -34,7 +34,7 @@ from agent.planner.lexicon import STOPWORDS, stem, tokenize
 from agent.planner.references import PATH_MENTION, Mention, WorkspaceView
 from agent.planner.scoring import deletion_said, names_in, rank
 from agent.planner.spans import Reading
-from agent.planner.toolinfo import Tool
+from agent.planner.toolinfo import Tool, param_kind
 from agent.planner.turns import Turn, mentions_in
 from agent.planner.words import ask_missing, ask_which_tool, capabilities, confirm_destructive, unclear
 
@@ -123,7 +123,7 @@ class Dialogue:
         """'grant Reader to gina@x.com and Contributor to hank@x.com': the verb is said once for both."""
         reading = self.k.read(clause)
         valued = [i for i, span in enumerate(reading.owner) if span is not None and span.kind in _OBJECT_SPANS]
-        if not valued:
+        if not valued or self._takes_pairs(reading):
             return [clause]
         verb = next((i for i, w in enumerate(reading.words[:min(valued)]) if w in phrasings.ACTION_VERBS
                      and w not in phrasings.QUESTION_WORDS), None)
@@ -141,6 +141,16 @@ class Dialogue:
             head = " ".join(w for w in head.split() if w.lower() not in ("both", "either"))
             return [clause[:token.start].strip(" ,"), f"{head} {rest}"]
         return [clause]
+
+    def _takes_pairs(self, reading: Reading) -> bool:
+        """'on diabetes-train and diabetes-test': the likeliest tool takes two names of one kind (train and
+        test data), so "and" joins its arguments rather than two requests."""
+        scores = self.k.index.score(self.k.features(reading), self.offered)
+        if not scores:
+            return False
+        tool = self.k.tools[ranked(scores)[0][0]]
+        kinds = [param_kind(p) for p in tool.params if p.required and p.type == "string"]
+        return any(kinds.count(kind) >= 2 for kind in set(kinds) - {None})
 
     def _remember_names(self, clause: str, ctx: Context) -> None:
         """Existing resources and people a clause named without asking anything of them, for a later

@@ -27,7 +27,7 @@ so just also then now some want wanna need like let lets let's hey ok okay
 yes sure thanks thank go ahead quickly real really actually maybe perhaps might must into onto via as
 about over again too very still yet already one's
 """.split())
-PRONOUNS = frozenset({"it", "that", "this", "them", "those", "these", "one"})
+PRONOUNS = frozenset({"it", "its", "that", "this", "them", "those", "these", "one"})
 NUMBER_WORDS = {
     "zero": 0, "no": 0, "none": 0, "one": 1, "a": 1, "an": 1, "single": 1, "two": 2, "couple": 2, "three": 3,
     "four": 4, "five": 5, "six": 6, "seven": 7, "eight": 8, "nine": 9, "ten": 10, "eleven": 11, "twelve": 12,

@@ -57,6 +57,8 @@ def primary(s: State) -> None:
     creates = s.tool.function.startswith("create")
     referred = bool(set(s.r.words) & PRONOUNS) and last_mention(s.ctx.mentions, {s.tool.kind}) is not None
     floor = 50 if creates else 40 if (referred or not param.required) else 20
+    if not creates and s.tool.kind in phrasings.SOLE_RESOURCE_KINDS and len(s.ctx.workspace.names(s.tool.kind)) == 1:
+        floor = max(floor, 40)  # "errors went up, roll back": the one endpoint, not the unknown word "went"
     for trust, index, value in sorted(candidates, key=lambda c: (-c[0], c[1])):
         if trust >= floor and s.put(param, value, index):
             return
@@ -212,8 +214,8 @@ def sole_resources(s: State) -> None:
 
 
 def _container_kind(s: State, param: Param) -> str | None:
-    if param is s.tool.primary and s.tool.kind in phrasings.SOLE_RESOURCE_KINDS:
-        return s.tool.kind
+    if param is s.tool.primary:  # a create's primary is the new thing's name, never the existing one
+        return s.tool.kind if s.tool.kind in phrasings.SOLE_RESOURCE_KINDS and not s.tool.function.startswith("create") else None
     kind = scoped_kind(s, param)
     return kind if kind in phrasings.SOLE_RESOURCE_KINDS else None
 

@@ -86,6 +86,8 @@ ENUM_SYNONYMS: dict[str, tuple[str, ...]] = {
     "Owner": ("owner", "admin", "administrator"),
     "Contributor": ("contributor", "contribute"),
     "instance": ("compute instance", "notebook vm", "instance called", "instance named"),
+    "aml_token": ("token auth", "aml token", "token based", "tokens"),
+    "key": ("key auth", "key based", "static keys"),
 }
 # Words an enum value is often spelt with that carry no information ("Standard_", "AzureML ").
 ENUM_NOISE = frozenset({"standard", "azureml", "uri"})
