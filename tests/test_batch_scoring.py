@@ -186,3 +186,55 @@ def test_a_failing_init_fails_the_job_with_its_error(endpoint, input_folder, rul
     error = wait_status(endpoint, job.name, "Failed").properties["error"]
     assert error == "init: worker 0 could not start scoring: ValueError: no model here (see user_logs/worker_0.txt)", error
     assert "no model here" in (endpoint.root / "jobs" / job.name / "user_logs" / "worker_0.txt").read_text()
+
+
+FLAKY_MODEL = '''
+import os, pathlib
+import mlflow.pyfunc
+
+
+class CrashOnce(mlflow.pyfunc.PythonModel):
+    """Doubles column x; a file with a 'crash' column kills its worker the first time it is scored."""
+
+    def predict(self, context, model_input, params=None):
+        mark = pathlib.Path(os.environ["MARKS"], "crashed")
+        if "crash" in model_input.columns and not mark.exists():
+            mark.write_text("once")
+            os._exit(5)
+        return model_input["x"] * 2
+'''
+
+
+def test_a_forked_mlflow_worker_that_dies_is_replaced_and_the_mini_batch_retried(jobs_client, tmp_path):  # noqa: F811
+    import importlib
+    import sys
+
+    import mlflow.pyfunc
+    import pandas as pd
+    from azure.ai.ml import Input
+    from azure.ai.ml.entities import Model
+
+    (tmp_path / "code").mkdir()
+    (tmp_path / "code" / "crash_once_model.py").write_text(FLAKY_MODEL)
+    sys.path.insert(0, str(tmp_path / "code"))
+    try:
+        module = importlib.import_module("crash_once_model")
+        mlflow.pyfunc.save_model(str(tmp_path / "model"), python_model=module.CrashOnce(),
+                                 code_paths=[str(tmp_path / "code" / "crash_once_model.py")])
+    finally:
+        sys.path.remove(str(tmp_path / "code"))
+        sys.modules.pop("crash_once_model", None)
+    (tmp_path / "in").mkdir()
+    pd.DataFrame({"x": [1, 2]}).to_csv(tmp_path / "in" / "a.csv", index=False)
+    pd.DataFrame({"x": [5], "crash": [1]}).to_csv(tmp_path / "in" / "b.csv", index=False)
+    (tmp_path / "marks").mkdir()
+    jobs_client.models.create_or_update(Model(name="crash-once", path=str(tmp_path / "model"), type="mlflow_model"))
+    make_endpoint(jobs_client, "crash-ep")
+    jobs_client.batch_deployments.begin_create_or_update(model_deployment(
+        "crash-dep", "crash-ep", "azureml:crash-once:1", mini_batch_size=1, error_threshold=0,
+        retry={"max_retries": 1, "timeout": 60}, environment_variables={"MARKS": str(tmp_path / "marks")}))
+    job = jobs_client.batch_endpoints.invoke("crash-ep", input=Input(type="uri_folder", path=str(tmp_path / "in")))
+    wait_status(jobs_client, job.name, "Completed")
+    assert "mini-batch 1 attempt 1/2 failed: the worker process died while scoring it; retrying" in job_log(jobs_client, job.name)
+    predictions = (jobs_client.root / "datastores" / "workspaceblobstore" / "azureml" / job.name / "score" / "predictions.csv").read_text()
+    assert predictions == "0,2,a.csv\n1,4,a.csv\n0,10,b.csv\n"

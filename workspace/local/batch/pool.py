@@ -112,11 +112,17 @@ class ForkLauncher:
             reply = self.lines.get()
         if reply is None:
             raise InitFailed(f"init: the worker host exited with code {self.host.wait()}; see user_logs/{log_path.name}")
-        send = open(tasks, "w", buffering=1)  # the worker opens them in the same order: no deadlock
-        receive = open(answers)
-        for fifo in (tasks, answers):
-            fifo.unlink()  # both ends are open; the names are no longer needed
-        return Channel(reply["pid"], send, receive)
+        try:
+            # The worker opens answers (to write), then tasks (to read). Opening answers without
+            # blocking lets it start; tasks opens once it has, and then answers has its writer, so
+            # the reader never sees a premature end. A worker that dies first can't hang the driver.
+            receive = os.open(answers, os.O_RDONLY | os.O_NONBLOCK)
+            send = _open_writer(tasks, reply["pid"])
+            os.set_blocking(receive, True)
+        finally:
+            for fifo in (tasks, answers):
+                fifo.unlink()  # open (or given up): the names are no longer needed
+        return Channel(reply["pid"], os.fdopen(send, "w", buffering=1), os.fdopen(receive))
 
     def close(self) -> None:
         if self.host.poll() is None:
@@ -126,6 +132,28 @@ class ForkLauncher:
             except subprocess.TimeoutExpired:
                 kill_tree(self.host.pid)
         self.host.wait()
+
+
+def _open_writer(fifo: Path, pid: int, timeout: float = 60.0) -> int:
+    """Open the FIFO for writing once its reader (the forked worker) has opened it."""
+    import errno
+    import time
+
+    import psutil
+
+    deadline = time.monotonic() + timeout
+    while True:
+        try:
+            fd = os.open(fifo, os.O_WRONLY | os.O_NONBLOCK)
+        except OSError as exc:
+            if exc.errno != errno.ENXIO:  # ENXIO: no reader yet
+                raise
+            if not psutil.pid_exists(pid) or time.monotonic() > deadline:
+                raise InitFailed(f"init: forked worker {pid} ended before it was ready") from None
+            time.sleep(0.01)
+            continue
+        os.set_blocking(fd, True)
+        return fd
 
 
 class Worker:

@@ -70,7 +70,7 @@ def _forked(scorer, request: dict, protocol, log: logging.Logger) -> int:
         log_fd = os.open(request["log"], os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o644)
         os.dup2(log_fd, 1)
         os.dup2(log_fd, 2)
-        with open(request["tasks"]) as tasks, open(request["answers"], "w", buffering=1) as answers:
+        with open(request["answers"], "w", buffering=1) as answers, open(request["tasks"]) as tasks:
             answers.write(json.dumps({"ready": True}) + "\n")
             _serve(scorer, tasks, answers, log)
         return 0
