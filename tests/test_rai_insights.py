@@ -166,3 +166,26 @@ def test_cohort_metrics_match_a_pandas_groupby(insights):
         assert group["accuracy_score"] == pytest.approx(groups[group["group"]])
     spread = result["feature_cohorts"]["Age"]["difference"]["accuracy_score"]
     assert spread == pytest.approx(groups.max() - groups.min())
+
+
+def test_a_regression_dashboard_measures_absolute_errors(tmp_path, diabetes_split):  # noqa: F811
+    from sklearn.metrics import mean_absolute_error, r2_score
+
+    from test_rai_support import save_model, train_model
+    from workspace.local.rai.compute.overview import overview
+    from workspace.local.rai.constructor import build
+    from workspace.local.rai.erroranalysis import compute
+    from workspace.local.rai.folder import load
+
+    train, test = diabetes_split
+    features = [f for f in FEATURES if f != "BMI"]
+    model = save_model(train_model(train, features, "BMI", kind="regressor"), tmp_path / "model", train[features])
+    config = build(tmp_path / "c", task_type="regression", model_dir=model, train=train, test=test, target="BMI")
+    assert config["classes"] is None and config["features"] == features
+    insights = load(tmp_path / "c")
+    result = compute(insights, tmp_path / "ea", max_depth=2)
+    truth, predicted = insights.y_test(), insights.y_pred()
+    assert result["metric"] == "mean_absolute_error"
+    assert result["overall_error_rate"] == pytest.approx(mean_absolute_error(truth, predicted))
+    metrics = overview(insights.test, features, [], "BMI", predicted, "regression", None)["metrics"]
+    assert metrics["r2_score"] == pytest.approx(r2_score(truth, predicted))

@@ -76,7 +76,9 @@ class RaiPlugin(ToolPlugin):
         train, test = self._data("train_data", train_data), self._data("test_data", test_data)
         model_dir = self.client.models.local_path(model_entity.name, str(model_entity.version))
         target = target_column or _guess_target(train[1], model_dir)
-        task = task_type or _guess_task(train[1][target]) if target in train[1].columns else task_type or "classification"
+        if task_type is None:
+            task_type = _guess_task(train[1][target]) if target in train[1].columns else "classification"  # a missing target fails below
+        task = task_type
         features = checks.check_data(checks.check_task(task), target, list(train[1].columns), list(test[1].columns), model_dir,
                                      {c: ("object" if test[1][c].dtype == object else str(test[1][c].dtype)) for c in test[1].columns})
         chosen = list(dict.fromkeys(insights or [i for i in INSIGHTS if i != "causal" or treatment_features]))
