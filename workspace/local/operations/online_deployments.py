@@ -19,7 +19,7 @@ from workspace.local.context import WorkspaceContext
 from workspace.local.operations.online_endpoints import check_endpoint_name
 from workspace.local.poller import LocalPoller
 from workspace.local.serving import state, waits
-from workspace.local.serving.gateway import deployment_log
+from workspace.local.serving.state import deployment_log
 from workspace.local.store import creation_context
 
 DEFAULT_INSTANCE_TYPE = "Standard_DS3_v2"  # Azure requires one; locally it is only shown
@@ -82,8 +82,7 @@ class OnlineDeploymentOperations:
             self._store.delete_resource(db, state.DEPLOYMENT, state.deployment_key(endpoint_name, name))
             state.forget_deployment_status(db, endpoint_name, name)
             generation = state.bump_generation(db)
-        if waits.gateway_port(self._store) is not None:
-            waits.ensure_serving(self._ctx.root, self._store, generation)
+        waits.wait_applied(self._store, generation)
         return LocalPoller(None)
 
     def get_logs(self, name: str, endpoint_name: str, lines: int = 100, *, container_type: str | None = None, **_: Any) -> str:

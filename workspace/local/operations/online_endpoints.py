@@ -197,8 +197,7 @@ class OnlineEndpointOperations:
         return [r.name[len(prefix):] for r in self._store.resources(state.DEPLOYMENT) if r.name.startswith(prefix)]
 
     def _wait_if_serving(self, generation: int) -> None:
-        if waits.gateway_port(self._store) is not None:
-            waits.ensure_serving(self._ctx.root, self._store, generation)
+        waits.wait_applied(self._store, generation)
 
     def _scoring_uri(self, name: str, port: int | None) -> str | None:
         return f"http://127.0.0.1:{port}/{name}/score" if port else None

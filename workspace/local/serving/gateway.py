@@ -31,18 +31,11 @@ from workspace.local.serving.http import HttpProtocol, error_body
 from workspace.local.serving.metrics import DeploymentMetrics
 from workspace.local.serving.pool import DeploymentRuntime, StartFailed
 from workspace.local.serving.routes import Route, build_route
+from workspace.local.serving.state import deployment_log, serving_dir
 
 MAX_BODY = 1536 * 1024  # Azure managed online endpoints take up to 1.5 MB
 RELOAD_EVERY = 0.2
 _log = logging.getLogger("amlpilot.gateway")
-
-
-def serving_dir(root: Path) -> Path:
-    return Path(root) / "serving"
-
-
-def deployment_log(root: Path, endpoint: str, deployment: str) -> Path:
-    return serving_dir(root) / "logs" / endpoint / f"{deployment}.log"
 
 
 class Gateway:

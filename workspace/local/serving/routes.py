@@ -41,7 +41,7 @@ class Route:
         if not self.total:
             return None
         point = rng.randrange(self.total)
-        return self.weights[bisect.bisect_right([w for w, _ in self.weights], point)][1]
+        return self.weights[bisect.bisect_right(self.weights, (point, "\uffff"))][1]
 
     def shadow(self, rng: random.Random) -> str | None:
         if self.mirror and rng.random() * 100 < self.mirror[1]:

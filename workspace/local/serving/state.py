@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+from pathlib import Path
 from typing import Any
 
 from workspace.local.store import Store, utcnow
@@ -53,6 +54,14 @@ def ensure_schema(store: Store) -> None:
             for statement in filter(str.strip, SCHEMA.split(";")):
                 db.execute(statement)
         _prepared.add(key)
+
+
+def serving_dir(root: Path) -> Path:
+    return Path(root) / "serving"
+
+
+def deployment_log(root: Path, endpoint: str, deployment: str) -> Path:
+    return serving_dir(root) / "logs" / endpoint / f"{deployment}.log"
 
 
 def deployment_key(endpoint: str, deployment: str) -> str:

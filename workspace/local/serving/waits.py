@@ -28,6 +28,18 @@ def ensure_serving(root, store: Store, generation: int, timeout: float = TIMEOUT
     raise AmlPilotError(f"endpoints: the scoring gateway did not apply the change within {timeout:g} s; see {root}/serving/gateway.log")
 
 
+def wait_applied(store: Store, generation: int, timeout: float = TIMEOUT) -> None:
+    """After a removal: wait until a running gateway applied it. None running (it stops with the last
+    endpoint) means nothing serves the removed objects any more, which is all a removal waits for."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        row = gateway_alive(store)
+        if row is None or row["applied_generation"] >= generation:
+            return
+        time.sleep(0.05)
+    raise AmlPilotError(f"endpoints: the scoring gateway did not apply the change within {timeout:g} s")
+
+
 def wait_deployment(store: Store, endpoint: str, name: str, digest: str, timeout: float = TIMEOUT) -> dict:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
