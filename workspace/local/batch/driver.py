@@ -72,6 +72,7 @@ class BatchRun:
         self.log(f"batch scoring: {len(files)} file(s) in {len(batches)} mini-batch(es) of up to {size}, {workers} worker(s)")
         shutil.rmtree(self.parts, ignore_errors=True)
         self.parts.mkdir(parents=True)
+        Path(self.row.spec["outputs"]["score"]["local"]).mkdir(parents=True, exist_ok=True)  # AZUREML_BI_OUTPUT_PATH
         launcher = self._launcher()
         try:
             logs = self.folder / "user_logs"
