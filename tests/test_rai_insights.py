@@ -189,3 +189,32 @@ def test_a_regression_dashboard_measures_absolute_errors(tmp_path, diabetes_spli
     assert result["overall_error_rate"] == pytest.approx(mean_absolute_error(truth, predicted))
     metrics = overview(insights.test, features, [], "BMI", predicted, "regression", None)["metrics"]
     assert metrics["r2_score"] == pytest.approx(r2_score(truth, predicted))
+
+
+def test_a_causal_forest_finds_an_effect_that_varies_with_the_heterogeneity_feature():
+    from workspace.local.rai.compute.causal import analyse
+
+    rng = np.random.default_rng(2)
+    n = 1500
+    group = rng.integers(0, 2, n)
+    age = rng.uniform(20, 70, n)
+    dose = 0.05 * age + rng.normal(0, 1, n)
+    outcome = np.where(group == 1, 3.0, -1.0) * dose + 0.2 * age + rng.normal(0, 1, n)
+    frame = pd.DataFrame({"age": age, "group": group, "dose": dose, "outcome": outcome})
+    result = analyse(frame, frame.head(300), ["age", "group", "dose"], [], "outcome", "regression", ["dose"],
+                     heterogeneity=["group"], heterogeneity_model="forest")
+    individual = np.asarray(result["treatments"][0]["individual"]["point"])
+    groups = frame.head(300)["group"].to_numpy()
+    assert individual[groups == 1].mean() > 2 and individual[groups == 0].mean() < 0
+    policy = result["treatments"][0]["policy"]
+    assert {r["treat"] for r in policy["rules"]} == {True, False} and policy["gain_policy"] > policy["gain_treat_all"]
+
+
+def test_too_many_categories_are_refused_unless_the_check_is_skipped(insights, tmp_path):
+    from workspace.errors import UserInputError
+    from workspace.local.rai.causal import check_categories
+
+    frame = insights.train.assign(code=[f"c{i}" for i in range(len(insights.train))])
+    with pytest.raises(UserInputError, match=r"^upper_bound_on_cat_expansion: 50 is below the 300 values of categorical feature 'code'"):
+        check_categories(frame, ["code"], 50, "False")
+    check_categories(frame, ["code"], 50, "True")

@@ -29,13 +29,14 @@ def main(argv: list[str] | None) -> None:
     p.add_argument("--causal_path", required=True)
     args = p.parse_args(argv)
     compute(constructor_input(args.rai_insights_dashboard), Path(args.causal_path), treatment_features=args.treatment_features,
-            heterogeneity_features=args.heterogeneity_features, nuisance_model=args.nuisance_model, alpha=args.alpha,
+            heterogeneity_features=args.heterogeneity_features, nuisance_model=args.nuisance_model,
+            heterogeneity_model=args.heterogeneity_model, upper_bound_on_cat_expansion=args.upper_bound_on_cat_expansion, alpha=args.alpha,
             treatment_cost=args.treatment_cost, max_tree_depth=args.max_tree_depth, min_tree_leaf_samples=args.min_tree_leaf_samples,
             skip_cat_limit_checks=args.skip_cat_limit_checks, random_state=args.random_state)
 
 
 def check(task_type: str, features: list[str], classes: list | None, treatment_features, heterogeneity_features="[]",
-          nuisance_model: str = "linear", alpha: float = 0.05, treatment_cost="0") -> tuple[list, list, float]:
+          nuisance_model: str = "linear", alpha: float = 0.05, treatment_cost="0", heterogeneity_model: str = "linear") -> tuple[list, list, float]:
     treatments = checks.parse_list("treatment_features", treatment_features)
     if not treatments:
         raise UserInputError.missing("treatment_features", 'a JSON list of feature columns, e.g. ["BMI"]')
@@ -43,6 +44,8 @@ def check(task_type: str, features: list[str], classes: list | None, treatment_f
     heterogeneity = checks.check_features("heterogeneity_features", checks.parse_list("heterogeneity_features", heterogeneity_features), features)
     if nuisance_model not in ("linear", "automl"):
         raise UserInputError.invalid("nuisance_model", nuisance_model, "is not a nuisance model; use linear or automl")
+    if heterogeneity_model not in ("linear", "forest"):
+        raise UserInputError.invalid("heterogeneity_model", heterogeneity_model, "is not a heterogeneity model; use linear or forest")
     if not 0 < float(alpha) < 1:
         raise UserInputError.invalid("alpha", alpha, "must be between 0 and 1")
     if task_type == "classification" and classes and len(classes) > 2:
@@ -54,17 +57,29 @@ def check(task_type: str, features: list[str], classes: list | None, treatment_f
     return treatments, heterogeneity, cost
 
 
-def compute(insights, out: Path, *, treatment_features, heterogeneity_features="[]", nuisance_model: str = "linear", alpha: float = 0.05,
-            treatment_cost="0", max_tree_depth: int = 2, min_tree_leaf_samples: int = 2, skip_cat_limit_checks="False",
-            random_state="None") -> dict:
+def check_categories(frame, categorical: list[str], bound: int, skip) -> None:
+    """Azure's guard: a categorical feature with more values than the bound would blow up the one-hot design."""
+    if checks.is_unset(skip) or str(skip).lower() in ("false", "0"):
+        for feature in categorical:
+            count = frame[feature].nunique()
+            if count > int(bound):
+                raise UserInputError.invalid("upper_bound_on_cat_expansion", bound, f"is below the {count} values of categorical feature "
+                                             f"{feature!r}; raise it or set skip_cat_limit_checks")
+
+
+def compute(insights, out: Path, *, treatment_features, heterogeneity_features="[]", nuisance_model: str = "linear",
+            heterogeneity_model: str = "linear", upper_bound_on_cat_expansion: int = 50, alpha: float = 0.05, treatment_cost="0",
+            max_tree_depth: int = 2, min_tree_leaf_samples: int = 2, skip_cat_limit_checks="False", random_state="None") -> dict:
     from workspace.local.rai.compute.causal import analyse
     from workspace.local.rai.folder import write_insight
 
     treatments, heterogeneity, cost = check(insights.task_type, insights.features, insights.config.get("classes"), treatment_features,
-                                            heterogeneity_features, nuisance_model, alpha, treatment_cost)
+                                            heterogeneity_features, nuisance_model, alpha, treatment_cost, heterogeneity_model)
+    check_categories(insights.train, insights.categorical, upper_bound_on_cat_expansion, skip_cat_limit_checks)
     seed = 0 if checks.is_unset(random_state) else int(random_state)
     result = analyse(insights.train, insights.test, insights.features, insights.categorical, insights.target, insights.task_type, treatments,
-                     heterogeneity=heterogeneity, nuisance_model=nuisance_model, alpha=float(alpha), treatment_cost=cost,
+                     heterogeneity=heterogeneity, nuisance_model=nuisance_model, heterogeneity_model=heterogeneity_model,
+                     alpha=float(alpha), treatment_cost=cost,
                      max_tree_depth=max_tree_depth, min_tree_leaf_samples=min_tree_leaf_samples, seed=seed)
     write_insight(out, "causal", result)
     return result

@@ -56,7 +56,9 @@ def build(out: str | Path, *, task_type: str, model_dir: str | Path, train, test
     features = checks.check_data(task_type, target, list(train.columns), list(test.columns), Path(model_dir), dtypes)
     dropped = (feature_metadata or {}).get("dropped_features") or []
     features = [f for f in features if f not in dropped]
-    categorical = checks.check_features("categorical_column_names", list(categorical or []), features)
+    # Azure's feature_metadata may name categorical features too; both lists count.
+    named = list(dict.fromkeys([*(categorical or []), *((feature_metadata or {}).get("categorical_features") or [])]))
+    categorical = checks.check_features("categorical_column_names", named, features)
     if max_test_rows < 1:
         raise UserInputError.invalid("maximum_rows_for_test_dataset", max_test_rows, "must be at least 1")
     if len(test) > max_test_rows:

@@ -66,7 +66,8 @@ def _tool_check(name: str, facts: dict, inputs: dict) -> None:
     task_type, features, classes = facts["task_type"], facts["features"], facts["classes"]
     if name == "rai_tabular_causal":
         causal.check(task_type, features, classes, inputs.get("treatment_features"), inputs.get("heterogeneity_features", "[]"),
-                     inputs.get("nuisance_model", "linear"), inputs.get("alpha", 0.05), inputs.get("treatment_cost", "0"))
+                     inputs.get("nuisance_model", "linear"), inputs.get("alpha", 0.05), inputs.get("treatment_cost", "0"),
+                     inputs.get("heterogeneity_model", "linear"))
     elif name == "rai_tabular_counterfactual":
         counterfactual.check(task_type, features, classes, total_cfs=inputs.get("total_CFs", 10), method=inputs.get("method", "random"),
                              desired_class=inputs.get("desired_class", "None"), desired_range=inputs.get("desired_range", "[]"),

@@ -15,7 +15,8 @@ from typing import Any
 
 
 def analyse(train, test, features: list[str], categorical: list[str], target: str, task_type: str, treatments: list[str], *,
-            heterogeneity: list[str] | None = None, nuisance_model: str = "linear", alpha: float = 0.05, treatment_cost: float = 0.0,
+            heterogeneity: list[str] | None = None, nuisance_model: str = "linear", heterogeneity_model: str = "linear",
+            alpha: float = 0.05, treatment_cost: float = 0.0,
             max_tree_depth: int = 2, min_tree_leaf_samples: int = 2, max_rows: int = 500, seed: int = 0) -> dict:
     heterogeneity = [h for h in (heterogeneity or []) if h not in treatments]
     y = _outcome(train[target], task_type)
@@ -23,15 +24,15 @@ def analyse(train, test, features: list[str], categorical: list[str], target: st
     for treatment in treatments:
         confounders = [f for f in features if f not in heterogeneity and f != treatment]
         discrete = treatment in categorical or train[treatment].nunique() <= 2
-        estimator = _estimator(nuisance_model, discrete, seed)
         X = _matrix(train, heterogeneity, categorical)
+        estimator = _estimator(nuisance_model, "forest" if heterogeneity_model == "forest" and X is not None else "linear", discrete, seed)
         W = _matrix(train, confounders, categorical)
         T = _treatment(train[treatment]) if discrete else train[treatment].to_numpy(dtype=float)
         estimator.fit(y, T, X=X, W=W)
         results.append(_effects(estimator, treatment, discrete, test.iloc[:max_rows], heterogeneity, categorical, alpha,
                                 treatment_cost, max_tree_depth, min_tree_leaf_samples, seed))
     return {"treatments": results, "heterogeneity_features": heterogeneity, "outcome": target,
-            "config": {"nuisance_model": nuisance_model, "alpha": alpha, "treatment_cost": treatment_cost}}
+            "config": {"nuisance_model": nuisance_model, "heterogeneity_model": heterogeneity_model, "alpha": alpha, "treatment_cost": treatment_cost}}
 
 
 def _treatment(values):
@@ -66,8 +67,9 @@ def _matrix(frame, columns: list[str], categorical: list[str]):
     return pd.get_dummies(data, columns=dummies, dtype=float).to_numpy(dtype=float)
 
 
-def _estimator(nuisance_model: str, discrete: bool, seed: int):
-    from econml.dml import LinearDML
+def _estimator(nuisance_model: str, heterogeneity_model: str, discrete: bool, seed: int):
+    """LinearDML (effects linear in X), or CausalForestDML for heterogeneity_model=forest (needs X)."""
+    from econml.dml import CausalForestDML, LinearDML
     from sklearn.linear_model import LassoCV, LogisticRegressionCV
 
     if nuisance_model == "automl":
@@ -78,6 +80,8 @@ def _estimator(nuisance_model: str, discrete: bool, seed: int):
     else:
         model_y = LassoCV(cv=3, random_state=seed)
         model_t = LogisticRegressionCV(cv=3, max_iter=500) if discrete else LassoCV(cv=3, random_state=seed)
+    if heterogeneity_model == "forest":
+        return CausalForestDML(model_y=model_y, model_t=model_t, discrete_treatment=discrete, cv=3, n_estimators=100, random_state=seed)
     return LinearDML(model_y=model_y, model_t=model_t, discrete_treatment=discrete, cv=3, random_state=seed)
 
 
