@@ -32,7 +32,7 @@ def main(argv: list[str] | None) -> None:
             heterogeneity_features=args.heterogeneity_features, nuisance_model=args.nuisance_model,
             heterogeneity_model=args.heterogeneity_model, upper_bound_on_cat_expansion=args.upper_bound_on_cat_expansion, alpha=args.alpha,
             treatment_cost=args.treatment_cost, max_tree_depth=args.max_tree_depth, min_tree_leaf_samples=args.min_tree_leaf_samples,
-            skip_cat_limit_checks=args.skip_cat_limit_checks, random_state=args.random_state)
+            skip_cat_limit_checks=args.skip_cat_limit_checks, categories=args.categories, random_state=args.random_state)
 
 
 def check(task_type: str, features: list[str], classes: list | None, treatment_features, heterogeneity_features="[]",
@@ -69,12 +69,17 @@ def check_categories(frame, categorical: list[str], bound: int, skip) -> None:
 
 def compute(insights, out: Path, *, treatment_features, heterogeneity_features="[]", nuisance_model: str = "linear",
             heterogeneity_model: str = "linear", upper_bound_on_cat_expansion: int = 50, alpha: float = 0.05, treatment_cost="0",
-            max_tree_depth: int = 2, min_tree_leaf_samples: int = 2, skip_cat_limit_checks="False", random_state="None") -> dict:
+            max_tree_depth: int = 2, min_tree_leaf_samples: int = 2, skip_cat_limit_checks="False", categories="auto",
+            random_state="None") -> dict:
     from workspace.local.rai.compute.causal import analyse
     from workspace.local.rai.folder import write_insight
 
     treatments, heterogeneity, cost = check(insights.task_type, insights.features, insights.config.get("classes"), treatment_features,
                                             heterogeneity_features, nuisance_model, alpha, treatment_cost, heterogeneity_model)
+    if str(categories).strip().lower() != "auto":
+        from workspace.errors import NotSupportedLocallyError
+
+        raise NotSupportedLocallyError.field("categories", categories, "categories are read from the data ('auto')")
     check_categories(insights.train, insights.categorical, upper_bound_on_cat_expansion, skip_cat_limit_checks)
     seed = 0 if checks.is_unset(random_state) else int(random_state)
     result = analyse(insights.train, insights.test, insights.features, insights.categorical, insights.target, insights.task_type, treatments,
