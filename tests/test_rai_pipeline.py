@@ -11,7 +11,7 @@ from test_jobs_support import cluster, job_log, jobs_client, mlflow_db_template,
 from test_rai_support import FEATURES, TARGET, diabetes, register_assets
 
 
-def _notebook_pipeline(registry, compute: str, *, desired_class: str = "opposite", treatment: str = "BMI"):
+def _notebook_pipeline(registry, compute: str, *, desired_class: str = "opposite", treatment: str = "BMI", scorecard_config=None):
     """The pipeline of Azure's responsible-ai-tabular-classification notebook, with only the client swapped."""
     from azure.ai.ml import Input, dsl
 
@@ -22,6 +22,7 @@ def _notebook_pipeline(registry, compute: str, *, desired_class: str = "opposite
     causal = registry.components.get(name="microsoft_azureml_rai_tabular_causal", label=label)
     counterfactual = registry.components.get(name="rai_tabular_counterfactual", label=label)
     gather = registry.components.get(name="rai_tabular_insight_gather", label=label)
+    score_card = registry.components.get(name="rai_tabular_score_card", label=label)
 
     @dsl.pipeline(compute=compute, description="RAI insights on diabetes", experiment_name="rai_diabetes")
     def rai_classification_pipeline(target_column_name, train_data, test_data):
@@ -41,6 +42,8 @@ def _notebook_pipeline(registry, compute: str, *, desired_class: str = "opposite
                             insight_3=counterfactual_job.outputs.counterfactual, insight_4=error_job.outputs.error_analysis)
         gather_job.outputs.dashboard.mode = "upload"
         gather_job.outputs.ux_json.mode = "upload"
+        if scorecard_config:
+            score_card(dashboard=gather_job.outputs.dashboard, pdf_generation_config=Input(type="uri_file", path=str(scorecard_config)))
         return {"dashboard": gather_job.outputs.dashboard, "ux_json": gather_job.outputs.ux_json}
 
     return rai_classification_pipeline(
@@ -63,8 +66,11 @@ def test_the_notebook_pipeline_runs_end_to_end_and_lists_the_dashboard_under_the
     from workspace.local.rai import registry
 
     client = rai_workspace
+    from test_rai_support import SCORECARD_CONFIG
+
     azureml = LocalMLClient(client.root, registry_name="azureml")
-    job = client.jobs.create_or_update(_notebook_pipeline(azureml, "cpu"))
+    (tmp_path / "scorecard.json").write_text(json.dumps(SCORECARD_CONFIG))
+    job = client.jobs.create_or_update(_notebook_pipeline(azureml, "cpu", scorecard_config=tmp_path / "scorecard.json"))
     done = wait_status(client, job.name, "Completed", timeout=240)
     assert done.status == "Completed", job_log(client, job.name)
 
@@ -74,6 +80,7 @@ def test_the_notebook_pipeline_runs_end_to_end_and_lists_the_dashboard_under_the
     assert set(dashboard["insights"]) == {"explanation", "causal", "counterfactual", "error_analysis"}
     assert dashboard["config"]["features"] == FEATURES  # the signature's columns: PatientID is not a feature
     assert dashboard["config"]["rows"] == {"train": 300, "test": 150}
-    folder = registry.find(client, job.name)["dashboard_path"]
-    html = (folder / "dashboard.html").read_text()
+    found = registry.find(client, job.name)
+    assert (found["scorecard_path"] / "scorecard.pdf").read_bytes().startswith(b"%PDF")
+    html = (found["dashboard_path"] / "dashboard.html").read_text()
     assert "<script src" not in html and "http://" not in html.replace("http://www.w3.org", "")
