@@ -25,7 +25,10 @@ GREEN = {"azureml-model-deployment": "green"}
 def served(module_client):
     make_endpoint(module_client)
     mlflow_deployment(module_client, "blue")
-    script_deployment(module_client, "green")
+    from azure.ai.ml.entities import OnlineRequestSettings
+
+    settings = OnlineRequestSettings(request_timeout_ms=2000, max_concurrent_requests_per_instance=4)
+    script_deployment(module_client, "green", request_settings=settings)
     set_traffic(module_client, "diabetes-ep", {"blue": 100, "green": 0})
     return module_client
 
@@ -116,6 +119,14 @@ def test_unknown_deployment_header_and_failing_run(caller):
     assert response.status_code == 404 and "purple" in response.json()["error"]
     failing = caller.post({"data": rows(1), "fail": True}, headers=GREEN)
     assert failing.status_code == 500 and failing.json() == {"error": "run() raised ValueError: asked to fail"}
+
+
+def test_a_request_over_request_timeout_ms_is_408(caller):
+    from test_jobs_support import wait_for
+
+    response = caller.post({"data": rows(1), "sleep": 2.5}, headers=GREEN)
+    assert response.status_code == 408 and "request_timeout_ms=2000" in response.json()["error"]
+    wait_for(lambda: caller.post({"data": rows(1)}, headers=GREEN).status_code == 200, timeout=30, what="green to be free")
 
 
 def test_no_deployment_with_traffic_is_503(served):

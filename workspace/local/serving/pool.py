@@ -34,6 +34,11 @@ class InstanceGone(Exception):
     pass
 
 
+def _expire(future: asyncio.Future) -> None:
+    if not future.done():
+        future.set_exception(asyncio.TimeoutError())
+
+
 class Instance:
     def __init__(self, runtime: "DeploymentRuntime", index: int) -> None:
         self.runtime = runtime
@@ -76,16 +81,21 @@ class Instance:
         self.alive = True
         asyncio.get_running_loop().create_task(self._read_loop(reader))
 
-    async def request(self, body: bytes, kind: int = protocol.KIND_SCORE) -> tuple[int, bytes]:
+    async def request(self, body: bytes, timeout: float, kind: int = protocol.KIND_SCORE) -> tuple[int, bytes]:
+        """The worker's (status, payload); ``asyncio.TimeoutError`` after ``timeout`` s, ``InstanceGone`` if it dies."""
         if not self.alive or self._writer is None:
             raise InstanceGone()
+        loop = asyncio.get_running_loop()
         request_id = next(self._ids)
-        future = asyncio.get_running_loop().create_future()
+        future = loop.create_future()
         self._pending[request_id] = future
+        # A timer, not asyncio.wait_for: wait_for costs a task per request on the hot path.
+        timer = loop.call_later(timeout, _expire, future)
         self._writer.write(protocol.request_frame(request_id, body, kind))
         try:
             return await future
         finally:
+            timer.cancel()
             self._pending.pop(request_id, None)
 
     async def _read_loop(self, reader: asyncio.StreamReader) -> None:
@@ -168,7 +178,7 @@ class DeploymentRuntime:
             return instance
         instance.inflight += 1
         try:
-            return await asyncio.wait_for(instance.request(body), self.timeout)
+            return await instance.request(body, self.timeout)
         except asyncio.TimeoutError:
             return 408, error_body(f"deployment {self.name!r} did not answer within request_timeout_ms={int(self.timeout * 1000)}")
         except InstanceGone:
@@ -247,7 +257,7 @@ class DeploymentRuntime:
                 if not instance.alive:
                     continue
                 try:
-                    await asyncio.wait_for(instance.request(b"", protocol.KIND_PING), self.probe_timeout)
+                    await instance.request(b"", self.probe_timeout, protocol.KIND_PING)
                     failures[id(instance)] = 0
                 except (asyncio.TimeoutError, InstanceGone):
                     failures[id(instance)] = failures.get(id(instance), 0) + 1
