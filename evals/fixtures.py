@@ -119,12 +119,32 @@ def build_template(fixture: Fixture, dest: Path) -> Template:
                 raise FixtureError(f"{fixture.folder.name}/{relative}: {exc.message}", field="apply", value=relative) from None
         for principal, role in fixture.roles:
             client.role_assignments.create(principal, role)
+        wait_for_jobs(client)
     finally:
         from evals.runner import stop_processes
 
         stop_processes(template.workspace)  # a template serves nothing: each case starts what it uses
         client.close()
     return template
+
+
+JOB_WAIT_SECONDS = 180.0
+ENDED = ("Completed", "Failed", "Canceled")
+
+
+def wait_for_jobs(client: Any, timeout: float = JOB_WAIT_SECONDS) -> None:
+    """Jobs a fixture submits run to their end before the template is copied: every case sees them
+    finished, with their logs, and no case inherits a half-run job."""
+    import time
+
+    deadline = time.monotonic() + timeout
+    while True:
+        running = [j.name for j in client.jobs.list() if str(j.status) not in ENDED]
+        if not running:
+            return
+        if time.monotonic() > deadline:
+            raise FixtureError(f"jobs: {', '.join(running)} still running after {timeout:.0f} s", field="apply")
+        time.sleep(0.5)
 
 
 def instantiate(template: Template, dest: Path) -> Template:

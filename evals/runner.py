@@ -339,15 +339,19 @@ def _run_in_pool(jobs: list, model: str, work_root: str, size: int, progress: Ca
     context = multiprocessing.get_context("spawn")
     with ProcessPoolExecutor(size, mp_context=context, initializer=_init_worker) as pool:
         fixtures = sorted({case.fixture for case, _ in jobs})
-        pending = {f: pool.submit(build_fixture, str(f), work_root) for f in fixtures}
-        templates = {f: future.result() for f, future in pending.items()}
+        pending = {pool.submit(build_fixture, str(f), work_root): f for f in fixtures}
         futures = {}
-        for index, (case, trial) in enumerate(jobs):
-            template = templates[case.fixture]
-            if isinstance(template, str):
-                futures[pool.submit(_failed, case, trial, template)] = index
-            else:
-                futures[pool.submit(run_case, case, template, model, trial, work_root)] = index
+        # A fixture's cases start as soon as its template is built: a slow template (one that runs
+        # jobs or starts deployments) doesn't hold up the cases of the quick ones.
+        for built in as_completed(pending):
+            fixture, template = pending[built], built.result()
+            for index, (case, trial) in enumerate(jobs):
+                if case.fixture != fixture:
+                    continue
+                if isinstance(template, str):
+                    futures[pool.submit(_failed, case, trial, template)] = index
+                else:
+                    futures[pool.submit(run_case, case, template, model, trial, work_root)] = index
         results: list[dict | None] = [None] * len(jobs)
         for future in as_completed(futures):
             results[futures[future]] = future.result()

@@ -40,3 +40,23 @@ def test_denial_is_a_sentence_naming_who_and_what():
     text = denial("bob", ["Reader"], COMPUTE_WRITE, "compute-create")
     assert text.startswith("bob (Reader) may not run compute-create")
     assert "Owner, Contributor, AzureML Compute Operator" in text and text.endswith(".")
+
+
+ENDPOINTS = f"{ML}/onlineEndpoints"
+ENDPOINT_ACTIONS = {
+    #                                               Owner Contrib Reader DataSci CompOp
+    f"{ENDPOINTS}/read":                           (True, True,   True,  True,   False),
+    f"{ENDPOINTS}/write":                          (True, True,   False, True,   False),
+    f"{ENDPOINTS}/deployments/write":              (True, True,   False, True,   False),
+    f"{ENDPOINTS}/score/action":                   (True, True,   False, True,   False),
+    f"{ENDPOINTS}/listKeys/action":                (True, True,   False, True,   False),
+    f"{ENDPOINTS}/deployments/getLogs/action":     (True, True,   False, True,   False),
+    f"{ML}/batchEndpoints/deployments/jobs/write": (True, True,   False, True,   False),
+    f"{ML}/batchEndpoints/delete":                 (True, True,   False, True,   False),
+}
+
+
+@pytest.mark.parametrize("permission", list(ENDPOINT_ACTIONS))
+def test_endpoint_actions_follow_azure_roles(permission):
+    """Azure's AzureML Data Scientist may deploy, score and read keys; a Reader only reads; a Compute Operator sees no endpoint."""
+    assert tuple(allowed([role], permission) for role in MATRIX) == ENDPOINT_ACTIONS[permission]

@@ -18,6 +18,7 @@ from workspace.errors import NotSupportedLocallyError, UserInputError
 ENDPOINTS = f"{ML}/onlineEndpoints"
 READ, WRITE, DELETE = f"{ENDPOINTS}/read", f"{ENDPOINTS}/write", f"{ENDPOINTS}/delete"
 SCORE = f"{ENDPOINTS}/score/action"
+READY_SECONDS = 60.0  # how long invoke waits for a deployment that is still starting
 MAX_RESPONSE_CHARS = 4000  # a scoring response is data for the model to read, not a document
 
 EndpointName = Annotated[str, Field(min_length=3, max_length=32, pattern=r"^[A-Za-z][A-Za-z0-9-]*[A-Za-z0-9]$"),
@@ -203,8 +204,22 @@ class OnlineEndpointsPlugin(ToolPlugin):
         self._endpoint(name)
         if deployment_name is not None and deployment_name not in deployment_names(self.client, name):
             raise UserInputError.invalid("deployment_name", deployment_name, f"is not a deployment of {name}")
-        text = self.client.online_endpoints.invoke(endpoint_name=name, request_file=str(path), deployment_name=deployment_name)
+        text = self._invoke_when_ready(name, str(path), deployment_name)
         return {"endpoint": name, "deployment": deployment_name, "response": _response(text)}
+
+    def _invoke_when_ready(self, name: str, request_file: str, deployment_name: str | None) -> str:
+        """A deployment whose workers are still starting answers 503 "not ready" (locally, the first request
+        after the workspace's gateway starts); the request is sent again until it is up, as a person would."""
+        import time
+
+        deadline = time.monotonic() + READY_SECONDS
+        while True:
+            try:
+                return self.client.online_endpoints.invoke(endpoint_name=name, request_file=request_file, deployment_name=deployment_name)
+            except Exception as exc:
+                if "503" not in str(exc) or "not ready" not in str(exc) or time.monotonic() > deadline:
+                    raise
+            time.sleep(0.5)
 
     @tool(effect="read", permission=f"{ENDPOINTS}/listKeys/action", examples=[
         "show the keys of credit-ep", "does credit-ep have keys?", "get the auth key for credit-ep",

@@ -178,6 +178,8 @@ EXTRA_EXAMPLES: dict[str, tuple[str, ...]] = {
     "access-revoke": ("revoke reader from alice", "remove bob's contributor role", "remove owner role from dave"),
     "access-check": ("who is allowed to create clusters", "who can register models",
                      "which roles can delete compute", "who can train models here"),
+    "jobs-get": ("did my job finish?", "has the training job finished yet", "did the job succeed?", "is nightly-train done"),
+    "automl-create": ("kick off automl on my data", "start an automl classification run"),
     "online_endpoints-update_traffic": ("move everything to green", "send all traffic to blue", "switch traffic back to blue",
                                         "promote green to 100%", "put 20% of requests on green", "route 50 percent to green"),
     "online_endpoints-invoke": ("test credit-ep with sample.json", "send request.json to the endpoint"),

@@ -167,11 +167,14 @@ def _kind_of(tool: Tool) -> str:
 
 
 def param_kind(param: Param) -> str | None:
-    """The kind a parameter names by its own name: compute -> compute, training_data -> data, job_name -> jobs."""
-    for part in param.name.split("_"):
-        for kind, nouns in KIND_NOUNS.items():
-            if part in nouns and kind not in ("access", "workspace"):
-                return kind
+    """The kind a parameter names by its own name: compute -> compute, training_data -> data, job_name -> jobs.
+
+    Only the head noun counts (the last word, "name" aside): target_column is a column, not a compute target.
+    """
+    parts = [p for p in param.name.split("_") if p not in ("name", "id")]
+    for kind, nouns in KIND_NOUNS.items():
+        if parts and parts[-1] in nouns and kind not in ("access", "workspace"):
+            return kind
     return None
 
 
