@@ -160,3 +160,22 @@ def test_killed_worker_fails_in_flight_requests_with_502_and_comes_back(routed):
         return pids and pids[0] != pid and caller.post({"data": rows(1)}, {"azureml-model-deployment": "slow"}).status_code == 200
 
     wait_for(restarted, timeout=60, what="the worker to be restarted")
+
+
+def test_an_instance_failing_its_liveness_probe_is_replaced(routed):
+    from azure.ai.ml.entities import OnlineRequestSettings, ProbeSettings
+
+    probe = ProbeSettings(period=1, timeout=1, failure_threshold=2)
+    script_deployment(routed, "stuck", EP, request_settings=OnlineRequestSettings(**ROOMY), liveness_probe=probe)
+    caller = Caller(routed, EP)
+    target = {"azureml-model-deployment": "stuck"}
+    [pid] = worker_pids(routed, EP, "stuck")
+    response = caller.post({"data": rows(1), "sleep": 25}, target)  # the worker stops answering its probe
+    assert response.status_code == 502, response.text
+
+    def replaced():
+        pids = worker_pids(routed, EP, "stuck")
+        return pids and pids[0] != pid and caller.post({"data": rows(1)}, target).status_code == 200
+
+    wait_for(replaced, timeout=60, what="a new instance")
+    routed.online_deployments.begin_delete("stuck", EP).result()

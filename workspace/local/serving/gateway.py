@@ -29,7 +29,7 @@ from workspace.local.context import WorkspaceContext
 from workspace.local.serving import keys, state
 from workspace.local.serving.http import HttpProtocol, error_body
 from workspace.local.serving.metrics import DeploymentMetrics
-from workspace.local.serving.pool import DeploymentRuntime, StartFailed
+from workspace.local.serving.pool import DeploymentRuntime
 from workspace.local.serving.routes import Route, build_route
 from workspace.local.serving.state import deployment_log, serving_dir
 
@@ -146,7 +146,7 @@ class Gateway:
             python = await asyncio.to_thread(self._python_for, launch, log_path)
             runtime = DeploymentRuntime(endpoint, name, digest, spec, launch, python / "python", log_path)
             await runtime.start()
-        except (StartFailed, Exception) as exc:  # noqa: BLE001 - every failure becomes the deployment's status
+        except Exception as exc:  # StartFailed, a failed environment build, anything: it becomes the status
             reason = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
             _log.warning("deployment %s failed: %s", key, reason)
             await asyncio.to_thread(state.set_deployment_status, self.store, endpoint, name, digest, "Failed", reason)
