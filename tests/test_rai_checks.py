@@ -54,6 +54,12 @@ def test_desired_class_that_the_model_does_not_have_is_refused_at_submission(ws)
     _refused(ws, job, "jobs.counterfactual_job.inputs.desired_class: '2' is not a class of the model")
 
 
+def test_a_title_with_a_single_quote_is_refused_at_submission(ws):
+    job = _notebook_pipeline(ws, None)
+    job.jobs["create_rai_job"].inputs.title = "Bob's model"
+    _refused(ws, job, "jobs.create_rai_job.inputs.title: \"Bob's model\" holds a single quote")
+
+
 def test_a_target_missing_from_the_test_data_is_refused_at_submission(ws, tmp_path):
     _register_test_data(ws, tmp_path, diabetes(200).iloc[120:].drop(columns=[TARGET]), "diabetes-test")  # version 2
     job = _notebook_pipeline(ws, None)

@@ -19,6 +19,9 @@ def check_pipeline(steps: dict[str, dict]) -> None:
     rai = {step_id: name for step_id, name in rai.items() if name}
     if not rai:
         return
+    for step_id in rai:
+        literals = {n: b.get("value") for n, b in (steps[step_id]["template"]["spec"].get("inputs") or {}).items() if b.get("type") == "literal"}
+        _named(step_id, _quotable, literals)
     facts: dict[str, dict] = {}
     for step_id, name in rai.items():
         if name == CONSTRUCTOR:
@@ -40,6 +43,13 @@ def _named(step_id: str, function, *args):
         return function(*args)
     except AmlPilotError as exc:
         raise UserInputError(f"jobs.{step_id}.inputs.{exc.message}", field=getattr(exc, "field", None), value=getattr(exc, "value", None)) from None
+
+
+def _quotable(inputs: dict) -> None:
+    """Text literals reach the step inside '...' on its command line, so they can't hold a single quote (paths are quoted safely)."""
+    for name, value in inputs.items():
+        if isinstance(value, str) and "'" in value:
+            raise UserInputError.invalid(name, value, "holds a single quote, which the step's command line can't carry; leave it out")
 
 
 def _constructor_facts(inputs: dict) -> dict:
