@@ -55,6 +55,7 @@ def workspace(online: dict[str, list[str]] | None = None, batch: dict[str, list[
     ("how is credit-ep performing?", ("online_endpoints-metrics", {"name": "credit-ep"})),
     ("logs of blue on credit-ep", ("online_deployments-get_logs", {"name": "blue", "endpoint_name": "credit-ep"})),
     ("what's deployed on credit-ep?", ("online_deployments-list", {"endpoint_name": "credit-ep"})),
+    ("scale green to 3 instances", ("online_deployments-update", {"name": "green", "endpoint_name": "credit-ep", "instance_count": 3})),
     ("create an online endpoint named fraud-ep, token auth", ("online_endpoints-create", {"name": "fraud-ep", "auth_mode": "aml_token"})),
     ("build a responsible AI dashboard for diabetes-model on diabetes-train and diabetes-test",
      ("rai-create_dashboard", {"model": "diabetes-model", "train_data": "diabetes-train", "test_data": "diabetes-test"})),
@@ -75,8 +76,8 @@ def test_with_two_endpoints_the_planner_asks_which():
 
 def test_the_one_endpoint_is_never_a_new_name_nor_a_deletion_target():
     assert plan("make a new endpoint for the fraud model", workspace()).calls == ()
-    deletion = plan("delete the endpoint", workspace())
-    assert deletion.calls == ()
+    assert plan("delete the endpoint", workspace()).calls == ()
+    assert plan("delete green", workspace()).calls == ()  # its endpoint isn't filled in for a deletion either
 
 
 def test_its_refers_to_the_endpoint_just_created():

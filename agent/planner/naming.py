@@ -11,7 +11,7 @@ import re
 from agent.planner import phrasings
 from agent.planner.knowledge import close_to
 from agent.planner.lexicon import PRONOUNS, STOPWORDS, stem
-from agent.planner.references import last_mention
+from agent.planner.references import SCOPED_KINDS, last_mention
 from agent.planner.scoring import joined_words, names_in
 from agent.planner.slots import State
 from agent.planner.toolinfo import Param, param_kind
@@ -93,7 +93,8 @@ def _described_cues(param: Param) -> frozenset[str]:
 def _name_candidates(s: State, param: Param) -> list[tuple[int, int, str]]:
     r, found = s.r, []
     # Listing the workspace costs milliseconds: only when some word could be a name at all.
-    maybe = bool(names_in(r, s.ctx.knowledge))
+    # Deployments are named with plain words ("blue", "green"), so their names are always looked up.
+    maybe = bool(names_in(r, s.ctx.knowledge)) or s.tool.kind in SCOPED_KINDS
     known = {n.lower(): n for n in s.ctx.workspace.names(s.tool.kind)} if maybe else {}
     for t in r.tokens:
         i, span = t.index, r.owner[t.index]
