@@ -238,3 +238,30 @@ def test_a_forked_mlflow_worker_that_dies_is_replaced_and_the_mini_batch_retried
     assert "mini-batch 1 attempt 1/2 failed: the worker process died while scoring it; retrying" in job_log(jobs_client, job.name)
     predictions = (jobs_client.root / "datastores" / "workspaceblobstore" / "azureml" / job.name / "score" / "predictions.csv").read_text()
     assert predictions == "0,2,a.csv\n1,4,a.csv\n0,10,b.csv\n"
+
+
+def test_cancelling_a_batch_job_stops_its_workers(endpoint, input_folder, rule_model_dir, score_code, tmp_path):
+    import psutil
+    from azure.ai.ml import Input
+    from azure.ai.ml.entities import CodeConfiguration, Model
+
+    from test_jobs_support import wait_for
+
+    (tmp_path / "marks").mkdir()
+    (input_folder / CORRUPT).unlink()
+    for name in ("part-0.csv", "part-3.csv"):
+        (input_folder / name).unlink()  # only part-1 is left: its first attempt hangs
+    endpoint.batch_deployments.begin_create_or_update(model_deployment(
+        "hang-dep", "diabetes-ep", Model(name="glucose-rule", path=str(rule_model_dir)),
+        code_configuration=CodeConfiguration(code=str(score_code), scoring_script="score.py"),
+        environment="azureml:AzureML-sklearn-1.5@latest", retry={"max_retries": 0, "timeout": 600},
+        environment_variables={"FLAKY": "1", "MARKS": str(tmp_path / "marks")}))
+    job = endpoint.batch_endpoints.invoke("diabetes-ep", input=Input(type="uri_folder", path=str(input_folder)))
+    wait_for(lambda: (tmp_path / "marks" / "part-1.csv.tried").exists(), what="the worker to start scoring")
+    config = str(endpoint.root / "jobs" / job.name / "batch_worker.json")
+    workers = [p for p in psutil.process_iter(["cmdline"]) if config in (p.info["cmdline"] or [])]
+    assert len(workers) == 1
+    endpoint.jobs.begin_cancel(job.name).result(timeout=60)
+    assert endpoint.jobs.get(job.name).status == "Canceled"
+    gone, alive = psutil.wait_procs(workers, timeout=10)
+    assert alive == []
