@@ -166,7 +166,10 @@ def follow(client: Any, name: str, out=None, err=None) -> int:
 def progress(client: Any, job: Any) -> str:
     """'job sw1 Running · trials 3/6 (1 early-terminated) · best acc 0.91 (sw1_2)'."""
     parts = [f"job {job.name} {job.status}"]
-    if job.type in ("sweep", "pipeline"):
+    props = job.properties or {}
+    if "azureml.batchEndpoint" in props:  # a batch invocation is a PipelineJob with no child steps
+        parts.append(_batch_progress(props))
+    elif job.type in ("sweep", "pipeline"):
         kids = list(client.jobs.list(parent_job_name=job.name))
         ended = sum(1 for k in kids if k.status in TERMINAL)
         if job.type == "sweep":
@@ -180,6 +183,16 @@ def progress(client: Any, job: Any) -> str:
             steps = (job.properties or {}).get("steps")
             parts.append(f"steps {ended}/{steps or len(kids)} ended")
     return " · ".join(parts)
+
+
+def _batch_progress(props: dict) -> str:
+    """'batch ep/dep · 3/4 files scored (1 failed) · 1200 rows'; only the target until the summary exists."""
+    target = f"batch {props['azureml.batchEndpoint']}/{props.get('azureml.batchDeployment', '?')}"
+    if "azureml.batch.files" not in props:
+        return target
+    files, failed = int(props["azureml.batch.files"]), int(props.get("azureml.batch.files_failed", 0))
+    scored = f"{files - failed}/{files} files scored" + (f" ({failed} failed)" if failed else "")
+    return f"{target} · {scored} · {props.get('azureml.batch.rows', 0)} rows"
 
 
 def _elapsed(seconds: float) -> str:

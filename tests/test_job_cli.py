@@ -189,3 +189,16 @@ def test_cancelling_a_pipeline_from_the_cli_cancels_its_running_step(cli, projec
     steps = json.loads(_ok(cli("job", "show", "napping_1", "--json")))["steps"]
     assert [(s["step"], s["status"]) for s in steps] == [("nap", "Canceled")]
     _one_line_error(cli("job", "stream", "napping_1"), 1, "job napping_1 canceled")
+
+
+def test_batch_job_progress_names_its_endpoint_and_counts_files():
+    from types import SimpleNamespace
+
+    from agent.job_commands import progress
+
+    running = SimpleNamespace(name="b1", status="Running", type="pipeline",
+                              properties={"azureml.batchEndpoint": "ep", "azureml.batchDeployment": "d"})
+    assert progress(None, running) == "job b1 Running · batch ep/d"  # no child lookup: the client is never asked
+    done = SimpleNamespace(**{**vars(running), "status": "Completed", "properties": {
+        **running.properties, "azureml.batch.files": "4", "azureml.batch.files_failed": "1", "azureml.batch.rows": "30"}})
+    assert progress(None, done) == "job b1 Completed · batch ep/d · 3/4 files scored (1 failed) · 30 rows"
