@@ -211,6 +211,30 @@ def stop_processes(root: Path) -> None:
                 procs.terminate_group(row.pid, row.pid_started, grace=2)
     finally:
         store.close()
+    _stop_stragglers(Path(root))
+
+
+def _stop_stragglers(root: Path) -> None:
+    """A gateway the control plane was starting while it was stopped records itself only later, so
+    nothing above knew its pid: any process still serving this (temporary, unique) workspace goes too."""
+    import psutil
+
+    from contextlib import suppress
+
+    marker = str(root.resolve())
+    stragglers = []
+    for proc in psutil.process_iter(["pid", "cmdline"]):
+        cmdline = proc.info["cmdline"] or []
+        # Our own processes only: a workspace.local module run for this workspace (a worker names it in its plan).
+        if any(arg.startswith("workspace.local.") for arg in cmdline) and any(marker in arg for arg in cmdline):
+            stragglers.append(proc)
+    for proc in stragglers:
+        with suppress(psutil.NoSuchProcess):
+            proc.terminate()
+    _, alive = psutil.wait_procs(stragglers, timeout=3)
+    for proc in alive:
+        with suppress(psutil.NoSuchProcess):
+            proc.kill()
 
 
 @contextmanager
