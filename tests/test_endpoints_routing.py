@@ -129,9 +129,11 @@ def test_traffic_shift_under_load_drops_nothing(routed):
     ({"blue": 100}, {"green": 10, "slow": 10}, "more than one deployment"),
 ])
 def test_bad_traffic_is_refused_and_nothing_changes(routed, traffic, mirror, named):
+    before = routed.online_endpoints.get(EP)
     with pytest.raises(UserInputError, match=named):
         set_traffic(routed, EP, traffic, mirror=mirror)
-    assert routed.online_endpoints.get(EP).traffic == {"blue": 100, "green": 0}
+    after = routed.online_endpoints.get(EP)
+    assert (after.traffic, after.mirror_traffic) == (before.traffic, before.mirror_traffic)
 
 
 def test_a_deployment_with_traffic_cannot_be_deleted(routed):
