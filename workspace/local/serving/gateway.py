@@ -69,7 +69,8 @@ class Gateway:
 
         await asyncio.to_thread(state.record_gateway, self.store, os.getpid(), procs.start_time(os.getpid()), bound)
         _log.info("gateway %d listening on 127.0.0.1:%d", os.getpid(), bound)
-        while not self.stopping.is_set():
+        # A deleted workspace ends its gateway, as it ends its daemon: nobody could stop it by pid any more.
+        while not self.stopping.is_set() and self.ctx.paths.db.exists():
             try:
                 await self.reload()
             except Exception:  # a locked database or a bad row: log it and try again
