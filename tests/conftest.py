@@ -28,8 +28,22 @@ def _isolated_settings(tmp_path_factory, monkeypatch):
 
 
 @pytest.fixture
-def workspace_root(tmp_path) -> Path:
-    return tmp_path / "ws"
+def workspace_root(tmp_path):
+    root = tmp_path / "ws"
+    yield root
+    stop_what_serves(root)
+
+
+def stop_what_serves(root: Path) -> None:
+    """A safety net under each test's own clean-up: the workspace's control plane and gateway, by their recorded pids."""
+    if (root / "controlplane").exists():
+        from workspace.local.controlplane.lifecycle import stop_controlplane
+
+        stop_controlplane(root)
+    if (root / "serving").exists():
+        from workspace.local.serving.supervise import stop_gateway
+
+        stop_gateway(root)
 
 
 @pytest.fixture

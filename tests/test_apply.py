@@ -252,11 +252,6 @@ def test_every_file_is_checked_before_anything_is_written(cli, write):
     assert listed(cli, "compute") == []
 
 
-def test_endpoint_yaml_loads_but_arrives_with_local_endpoints(cli, write):
-    endpoint = write("endpoint.yml", f"$schema: {SCHEMA}/managedOnlineEndpoint.schema.json\nname: diabetes-ep\nauth_mode: key\n")
-    assert_one_line_error(cli("apply", "-f", str(endpoint)), "online endpoint: not supported", "local endpoints")
-
-
 @pytest.mark.parametrize("document, kind", [
     ({"$schema": f"{SCHEMA}/managedOnlineDeployment.schema.json"}, "online deployment"),
     ({"$schema": f"{SCHEMA}/pipelineComponentBatchDeployment.schema.json"}, "pipeline component batch deployment"),

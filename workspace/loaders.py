@@ -17,8 +17,6 @@ from typing import Any
 from workspace.errors import NotSupportedLocallyError, UserInputError
 
 JOB_ENGINE = "the local job engine"
-LOCAL_ENDPOINTS = "local endpoints"
-
 # What `apply` can create today, in the order a person usually writes them.
 SUPPORTED_KINDS = ("compute", "datastore", "data", "environment", "component", "model", "job", "schedule",
                    "batch endpoint", "batch deployment", "online endpoint", "online deployment")

@@ -14,7 +14,8 @@ from typing import Any
 MAX_ROWS, MAX_COLUMNS, MAX_CELL = 15, 6, 48
 _FIRST_COLUMNS = ("name", "principal", "version", "role", "type", "size", "status")
 _NOUNS = {"compute": "compute", "data": "data asset", "models": "model", "environments": "environment",
-          "components": "component", "datastores": "datastore", "access": "role assignment", "jobs": "job"}
+          "components": "component", "datastores": "datastore", "access": "role assignment", "jobs": "job",
+          "rai": "Responsible AI dashboard"}
 
 
 def render(results: list[dict[str, Any]], notes: list[str] | None = None) -> str:

@@ -27,7 +27,7 @@ from workspace.local.controlplane.finish import finish_job
 from workspace.local.controlplane.reconcile import Tracked, cancel_requested, conclude, launch, reconcile
 from workspace.local.controlplane.scheduler import accept_submitted, plan_starts
 from workspace.local.scheduling.hook import fire_due
-from workspace.local.serving.supervise import GatewaySupervisor, stop_gateway
+from workspace.local.serving.supervise import GatewaySupervisor
 
 POLL = 0.2
 HEARTBEAT = 1.0
@@ -68,7 +68,7 @@ class ControlPlane:
             except Exception:  # e.g. a locked database: log it and try again next tick
                 _log.exception("control plane tick failed")
             time.sleep(POLL)
-        stop_gateway(self.root)  # unlike jobs, serving is part of the control plane: it stops with it
+        self.gateway.stop()  # unlike jobs, serving is part of the control plane: it stops with it
         state.record_stopped(self.ctx.store, pid)
         _log.info("control plane %s stopped", pid)
         lock.close()

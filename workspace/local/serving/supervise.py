@@ -49,6 +49,18 @@ class GatewaySupervisor:
         elif not wanted and alive is not None:
             stop_gateway(self.root)
 
+    def stop(self) -> None:
+        """Stop the gateway, also one this supervisor spawned that has not recorded itself yet."""
+        stop_gateway(self.root)
+        spawned = self._spawned
+        if spawned is not None and spawned.poll() is None:  # spawned moments ago: invisible to stop_gateway
+            spawned.terminate()
+            try:
+                spawned.wait(10)
+            except subprocess.TimeoutExpired:
+                spawned.kill()
+                spawned.wait()
+
     def _recently_spawned(self) -> bool:
         return (self._spawned is not None and self._spawned.poll() is None
                 and time.monotonic() - self._spawned_at < RESPAWN_AFTER)
