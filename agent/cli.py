@@ -23,9 +23,11 @@ DEBUG_VARIABLE = "AMLPILOT_DEBUG"
 
 # CLI kind → MLClient operation group.
 KINDS = {"compute": "compute", "datastore": "datastores", "data": "data",
-         "environment": "environments", "component": "components", "model": "models"}
+         "environment": "environments", "component": "components", "model": "models",
+         "endpoint": "online_endpoints", "batch-endpoint": "batch_endpoints"}
 VERSIONED = ("data", "environment", "component", "model")
-_ALIASES = {"env": "environment", "envs": "environment", "data-assets": "data", "datasets": "data"}
+_ALIASES = {"env": "environment", "envs": "environment", "data-assets": "data", "datasets": "data",
+            "online-endpoint": "endpoint", "online-endpoints": "endpoint"}
 
 HELP = """
 Work with an Azure-ML-like workspace on this machine.
@@ -242,7 +244,7 @@ def list_(
     archived: Annotated[bool, typer.Option("--archived", help="Archived assets only (versioned kinds only).")] = False,
     json_out: JsonFlag = False,
 ) -> None:
-    """List computes, datastores, data, environments, components or models."""
+    """List computes, datastores, data, environments, components, models, endpoints or batch endpoints."""
     kind = _kind(kind)
     _versioned_only(kind, "--name", name)
     _versioned_only(kind, "--archived", archived)

@@ -158,6 +158,15 @@ def _component_row(c: Any) -> list[Any]:
     return [c.name, c.version, c.type, getattr(c, "environment", None), c.display_name]
 
 
+def _endpoint_row(e: Any) -> list[Any]:
+    return [e.name, e.auth_mode, e.traffic, e.mirror_traffic, e.provisioning_state, e.scoring_uri]
+
+
+def _batch_endpoint_row(e: Any) -> list[Any]:
+    defaults = getattr(e, "defaults", None)
+    return [e.name, getattr(defaults, "deployment_name", None), e.provisioning_state, e.description]
+
+
 _COLUMNS: dict[str, tuple[tuple[str, ...], Callable[[Any], list[Any]]]] = {
     "compute": (("name", "type", "size", "instances", "tier", "idle", "state"), _compute_row),
     "datastore": (("name", "type", "account/container", "credentials"), _datastore_row),
@@ -165,4 +174,6 @@ _COLUMNS: dict[str, tuple[tuple[str, ...], Callable[[Any], list[Any]]]] = {
     "model": (("name", "version", "type", "tags"), _model_row),
     "environment": (("name", "version", "image/conda", "curated"), _environment_row),
     "component": (("name", "version", "type", "environment", "display name"), _component_row),
+    "endpoint": (("name", "auth", "traffic", "mirror", "state", "scoring uri"), _endpoint_row),
+    "batch-endpoint": (("name", "default deployment", "state", "description"), _batch_endpoint_row),
 }

@@ -175,3 +175,22 @@ def test_azure_backend_says_it_arrives_later(cli, monkeypatch):
     monkeypatch.setenv("AMLPILOT_BACKEND", "azure")
     line = error_line(cli("list", "data"))
     assert line.startswith("error: backend: 'azure'") and "arrives later" in line
+
+
+def test_endpoints_are_listed_and_shown(cli, client):
+    from azure.ai.ml.entities import BatchEndpoint, ManagedOnlineEndpoint
+
+    from workspace.local.controlplane.lifecycle import stop_controlplane
+
+    try:
+        client.online_endpoints.begin_create_or_update(ManagedOnlineEndpoint(name="credit-ep", auth_mode="aml_token")).result()
+        client.batch_endpoints.begin_create_or_update(BatchEndpoint(name="nightly")).result()
+        listed = json.loads(cli("list", "online-endpoints", "--json").stdout)
+        assert [(e["name"], e["auth_mode"]) for e in listed] == [("credit-ep", "aml_token")]
+        shown = cli("show", "endpoint", "credit-ep")
+        assert "scoring_uri: http://127.0.0.1:" in shown.stdout and "credit-ep/score" in shown.stdout
+        assert "nightly" in cli("list", "batch-endpoints").stdout
+        missing = cli("show", "endpoint", "nope")
+        assert missing.exit_code == 2 and "'nope' was not found" in missing.output
+    finally:
+        stop_controlplane(client.root)
