@@ -179,3 +179,21 @@ def test_two_processes_registering_at_once_get_distinct_versions(workspace_root,
     assert sorted(outputs, key=int) == [str(v) for v in range(1, 11)]
     versions = LocalMLClient(workspace_root).data.list("shared")
     assert sorted(int(d.version) for d in versions) == list(range(1, 11))
+
+
+def test_a_folder_holding_the_workspace_is_snapshotted_without_it(tmp_path):
+    from azure.ai.ml.entities import Data
+
+    from workspace.local import LocalMLClient
+
+    project = tmp_path / "project"
+    (project / "src").mkdir(parents=True)
+    (project / "src" / "train.py").write_text("print('hi')\n")
+    inner = LocalMLClient(project / "ws", user="tester", secrets_backend="file")  # the workspace lives in the project
+    try:
+        inner.data.create_or_update(Data(name="first", type="uri_folder", path=str(project / "src")))
+        stored = inner.data.create_or_update(Data(name="whole", type="uri_folder", path=str(project)))
+        copied = inner.datastores.resolve(stored.path)
+        assert sorted(p.relative_to(copied).as_posix() for p in copied.rglob("*")) == ["src", "src/train.py"]
+    finally:
+        inner.close()

@@ -41,10 +41,19 @@ def _walk(path: Path):
         yield path.name, path
         return
     for dirpath, dirnames, filenames in os.walk(path):
-        dirnames[:] = sorted(d for d in dirnames if d not in _IGNORED)
+        dirnames[:] = sorted(d for d in dirnames if not _skipped(Path(dirpath), d))
         for name in sorted(filenames):
             file = Path(dirpath) / name
             yield file.relative_to(path).as_posix(), file
+
+
+def _skipped(folder: Path, name: str) -> bool:
+    """Never uploaded: tool folders, and local workspaces, as a code folder may hold its own (./ws)."""
+    return name in _IGNORED or (folder / name / "workspace.db").is_file()
+
+
+def _ignore(folder: str, names: list[str]) -> set[str]:
+    return {name for name in names if _skipped(Path(folder), name)}
 
 
 class Blobstore:
@@ -88,7 +97,7 @@ class Blobstore:
         try:
             staged = staging / source.name
             if source.is_dir():
-                shutil.copytree(source, staged, ignore=shutil.ignore_patterns(*_IGNORED))
+                shutil.copytree(source, staged, ignore=_ignore)
             else:
                 shutil.copy2(source, staged)
             try:
