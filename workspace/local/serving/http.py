@@ -2,7 +2,7 @@
 
 The gateway's whole HTTP surface is a POST with a JSON body and a few GETs, so
 a hand-written parser beats a general framework by a wide margin here (there
-is no httptools in this environment, and h11 in pure Python halves the
+is no httptools among our runtime dependencies, and h11 in pure Python halves the
 throughput). Anything it does not speak gets a clear 4xx and the connection
 is closed.
 """
