@@ -14,6 +14,7 @@ again. Two ways to start one:
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import queue
@@ -64,10 +65,8 @@ def kill_tree(pid: int) -> None:
     except psutil.NoSuchProcess:
         return
     for member in reversed(family):
-        try:
+        with contextlib.suppress(psutil.NoSuchProcess):  # it ended meanwhile
             member.kill()
-        except psutil.NoSuchProcess:
-            pass
     psutil.wait_procs(family, timeout=10)
 
 
@@ -203,20 +202,16 @@ class Worker:
         if self.channel.popen is not None:
             self.channel.popen.wait()
         for stream in (self.channel.send, self.channel.receive):
-            try:
+            with contextlib.suppress(OSError):  # the worker is dead: a failed flush changes nothing
                 stream.close()
-            except OSError:
-                pass
         self.channel = None
 
     def close(self) -> None:
         """Let the worker finish (end of input), or kill it if it lingers."""
         if self.channel is None:
             return
-        try:
+        with contextlib.suppress(OSError, subprocess.TimeoutExpired):  # stop() kills what didn't finish
             self.channel.send.close()
             if self.channel.popen is not None:
                 self.channel.popen.wait(timeout=10)
-        except (OSError, subprocess.TimeoutExpired):
-            pass
         self.stop()

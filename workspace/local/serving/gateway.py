@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import fcntl
 import json
 import logging
@@ -75,10 +76,8 @@ class Gateway:
                 await self.reload()
             except Exception:  # a locked database or a bad row: log it and try again
                 _log.exception("reloading the routing table failed")
-            try:
+            with contextlib.suppress(asyncio.TimeoutError):  # the usual case: time to reload again
                 await asyncio.wait_for(self.stopping.wait(), RELOAD_EVERY)
-            except asyncio.TimeoutError:
-                pass
         server.close()
         for _, task in self.starting.values():
             task.cancel()

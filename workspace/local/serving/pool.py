@@ -31,7 +31,7 @@ class StartFailed(Exception):
 
 
 class InstanceGone(Exception):
-    pass
+    """The worker behind an instance died or closed its socket."""
 
 
 def _expire(future: asyncio.Future) -> None:
