@@ -217,3 +217,35 @@ def test_numbers_in_the_tables():
     assert [metric_text(v) for v in (0.987654, 1234.5678, None, float("nan"))] == ["0.9877", "1235", "—", "—"]
     assert [duration_text(v) for v in (2.44, 75.0, None)] == ["2.4 s", "1:15", "—"]
     assert [parameter_text(v) for v in (0.0123456, 4, "adam")] == ["0.01235", "4", "adam"]
+
+
+@pytest.mark.anyio
+async def test_panel_refresh_keeps_the_cursor_on_the_same_object():
+    from textual.app import App
+
+    from tui.widgets.workspace_tree import WorkspaceTree
+    from tui.workspace_view import Item, WorkspaceView
+
+    def view(status: str, *newer: str) -> WorkspaceView:
+        return WorkspaceView(sections={
+            "Computes": (Item("compute", "cpu"),),
+            "Jobs": (*(Item("job", n, status="Queued") for n in newer), Item("job", "a", status="Completed"),
+                     Item("job", "b", status=status)),
+        })
+
+    class PanelApp(App):
+        def compose(self):
+            yield WorkspaceTree()
+
+    app = PanelApp()
+    async with app.run_test() as pilot:
+        tree = app.query_one(WorkspaceTree)
+        tree.show(view("Queued"))
+        await pilot.pause()
+        target = next(n for section in tree.root.children for n in section.children if n.data and n.data.name == "b")
+        tree.move_cursor(target)
+        await pilot.pause()
+        tree.show(view("Running", "c"))  # a new job above it, and its status changed: the panel rebuilds
+        await pilot.pause()
+        assert (tree.cursor_node.data.kind, tree.cursor_node.data.name) == ("job", "b")
+        assert tree.cursor_node is not target  # a rebuilt node, found again by kind and name

@@ -59,6 +59,7 @@ class WorkspaceTree(Tree[Item]):
         if view == self.view:
             return
         self.view = view
+        selected = _item_key(self.cursor_node)
         self.clear()
         for title in SECTIONS:
             if title in view.absent:
@@ -71,6 +72,17 @@ class WorkspaceTree(Tree[Item]):
                 section.add_leaf(Text("none yet", style="dim"))
             for item in items:
                 self._add_item(section, item)
+        if selected is not None:  # a refresh (a job changed status) must not move the user's cursor
+            self.call_after_refresh(self._move_to, selected)
+
+    def _move_to(self, key: tuple[str, str]) -> None:
+        stack = [self.root]
+        while stack:
+            node = stack.pop(0)
+            if _item_key(node) == key:
+                self.move_cursor(node)
+                return
+            stack.extend(node.children)
 
     def _add_item(self, section, item: Item) -> None:
         if item.kind == "job":
@@ -87,3 +99,8 @@ class WorkspaceTree(Tree[Item]):
         event.stop()
         if event.node.data is not None:
             self.post_message(self.ItemSelected(event.node.data))
+
+
+def _item_key(node: Any) -> tuple[str, str] | None:
+    item = getattr(node, "data", None)
+    return (item.kind, item.name) if item is not None else None
