@@ -29,6 +29,7 @@ from tui.widgets.workspace_tree import WorkspaceTree
 from tui.workspace_view import WorkspaceView
 
 REFRESH_SECONDS = 2.0  # side-panel refresh while jobs are running
+ERROR_NOTICE_SECONDS = 30.0  # errors stay up longer than informational notices
 GET_TOOLS = {"compute": "compute-get", "data": "data-get", "model": "models-get"}
 
 
@@ -147,7 +148,8 @@ class AmlPilotApp(App[None]):
 
     def _show_error(self, text: str) -> None:
         self.transcript.add_error(text)
-        self.notify(text, title="error", severity="error")
+        # Longer than Textual's 5 s: an error must still be there when the user looks back at the screen.
+        self.notify(text, title="error", severity="error", timeout=ERROR_NOTICE_SECONDS)
 
     @on(Agent.ApprovalNeeded)
     def _approval_needed(self, message: Agent.ApprovalNeeded) -> None:
