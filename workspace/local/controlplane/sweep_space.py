@@ -163,7 +163,10 @@ def _sampler(space: dict[str, dict], sampling: dict):
     if sampling["type"] == "grid":
         class AskTellGrid(optuna.samplers.GridSampler):
             def after_trial(self, *args, **kwargs) -> None:
-                pass  # GridSampler stops an optimize() loop here, which ask/tell has not; the driver counts the grid
+                """Nothing: GridSampler would stop an optimize() loop here, which ask/tell has not.
+
+                The sweep driver counts the grid itself.
+                """
 
         return AskTellGrid({n: list(s["values"]) for n, s in space.items()}, seed=seed)
     if sampling["type"] == "bayesian":
